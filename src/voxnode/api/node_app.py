@@ -1,0 +1,98 @@
+"""The node's FastAPI app: `create_app(settings)`; its lifespan owns every child process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
+
+import voxnode
+from voxnode.api import services_routes
+from voxnode.api.error_handlers import install_error_handlers
+from voxnode.api.metrics_collector import NodeCollector
+from voxnode.api.node_state import NodeState, node_state
+from voxnode.contracts.node_event import EventType, NodeEvent
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.repair import RepairRequest, RepairResponse
+from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_host import ServiceHost
+
+
+class NodeHealth(BaseModel):
+    status: str
+    version: str
+    uptime_s: float
+    services: int
+    ready: int
+
+
+def create_app(settings: NodeSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        host = ServiceHost(settings)
+        await host.open()
+        repair = RepairRouter(host, settings.repair)
+        app.state.node = NodeState(
+            settings=settings, host=host, repair=repair, started_at=time.time()
+        )
+        metrics = CollectorRegistry()
+        metrics.register(NodeCollector(app.state.node))
+        app.state.metrics = metrics
+        try:
+            yield
+        finally:
+            await repair.close()
+            await host.close()
+
+    app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(services_routes.router)
+
+    @app.get("/health")
+    async def health(node: NodeState = Depends(node_state)) -> NodeHealth:
+        statuses = node.host.statuses()
+        return NodeHealth(
+            status="ok",
+            version=voxnode.__version__,
+            uptime_s=round(time.time() - node.started_at, 3),
+            services=len(statuses),
+            ready=sum(1 for s in statuses if s.state == "ready"),
+        )
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/repair")
+    async def repair(body: RepairRequest, node: NodeState = Depends(node_state)) -> RepairResponse:
+        return await node.repair.repair(body)
+
+    @app.websocket("/v1/events")
+    async def events(socket: WebSocket) -> None:
+        node: NodeState = socket.app.state.node
+        await socket.accept()
+        with node.host.events.subscribe() as queue:
+            for status in node.host.statuses():
+                snapshot = NodeEvent(
+                    type=EventType.SERVICE_STATE,
+                    service_id=status.service_id,
+                    data={"state": status.state.value, "version": status.version, "snapshot": True},
+                )
+                await socket.send_text(snapshot.model_dump_json())
+            try:
+                while True:
+                    await socket.send_text((await queue.get()).model_dump_json())
+            except WebSocketDisconnect:
+                pass
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def dashboard() -> str:
+        return resources.files("voxnode.api").joinpath("dashboard.html").read_text("utf-8")
+
+    return app

@@ -1,0 +1,24 @@
+"""What the API's routes work with; built by the app's lifespan, one per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_host import ServiceHost
+
+
+@dataclass(slots=True)
+class NodeState:
+    settings: NodeSettings
+    host: ServiceHost
+    repair: RepairRouter
+    started_at: float
+
+
+def node_state(request: Request) -> NodeState:
+    state: NodeState = request.app.state.node
+    return state

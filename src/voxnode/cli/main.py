@@ -1,0 +1,244 @@
+"""`voxnode`: up, services, install-service, uninstall-service, rollback-service, start, stop,
+repair, demo. With a node running on the home, commands go through its API (one owner of
+the registry and the processes); without one, package commands work on the home directly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+import uvicorn
+
+from voxnode.api.node_app import create_app
+from voxnode.cli.demo import run_demo
+from voxnode.cli.node_client import find_node, require_node, write_node_file
+from voxnode.contracts.errors import VoxnodeError
+from voxnode.contracts.node_settings import NodeSettings, default_home
+from voxnode.packages.node_home import NodeHome
+from voxnode.packages.package_installer import PackageInstaller
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+HomeOption = typer.Option(None, "--home", envvar="VOXNODE_HOME", help="Node home (VOXNODE_HOME)")
+JsonOption = typer.Option(False, "--json", help="Print JSON")
+
+
+def _settings(home: Path | None, **overrides: Any) -> NodeSettings:
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return NodeSettings(home=home or default_home(), **given)
+
+
+def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """A VoxnodeError becomes `error [CODE]: message` on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except VoxnodeError as exc:
+            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _print(payload: Any, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@app.command()
+@cli_errors
+def up(
+    home: Path | None = HomeOption,
+    host: str | None = typer.Option(None, help="API address (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="API port (default 8700; 0: any free port)"),
+    no_autostart: bool = typer.Option(False, "--no-autostart", help="Start no service at start-up"),
+) -> None:
+    """Run the node in the foreground until Ctrl-C or SIGTERM; every service stops with it."""
+    settings = _settings(home, host=host, port=port, autostart=False if no_autostart else None)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if find_node(settings.home) is not None:
+        raise VoxnodeError(f"a node is already running on {settings.home}", code="NODE_RUNNING")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise VoxnodeError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror} "
+            "(another node or program uses it; pick one with --port)",
+            code="PORT_IN_USE",
+        ) from None
+    bound_port = sock.getsockname()[1]
+    home_layout = NodeHome(settings.home)
+    url = f"http://{settings.host}:{bound_port}"
+    write_node_file(home_layout, url)
+    typer.echo(f"voxnode: API and dashboard on {url} (home {settings.home})", err=True)
+    config = uvicorn.Config(create_app(settings), log_level="info", lifespan="on", ws="websockets")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        home_layout.node_file.unlink(missing_ok=True)
+
+
+@app.command()
+@cli_errors
+def services(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
+    """List installed services and their state."""
+    settings = _settings(home)
+    client = find_node(settings.home)
+    if client is not None:
+        rows = client.request("GET", "/v1/services")["services"]
+    else:
+        rows = [
+            {
+                "service_id": sid,
+                "version": entry.current,
+                "state": "stopped (node not running)",
+                "installed_versions": sorted(entry.versions),
+            }
+            for sid, entry in PackageInstaller(NodeHome(settings.home), settings.packages)
+            .registry.load()
+            .services.items()
+        ]
+    lines = [f"{'SERVICE':28} {'VERSION':10} {'STATE':10} {'PORT':6} ERROR"]
+    for row in rows:
+        lines.append(
+            f"{row['service_id']:28} {row['version']:10} {row['state']:10} "
+            f"{row.get('port') or '':<6} {row.get('last_error') or ''}"
+        )
+    _print(rows, as_json, "\n".join(lines) if rows else "no services installed")
+
+
+@app.command("install-service")
+@cli_errors
+def install_service(
+    source: str = typer.Argument(..., help="Folder, .zip, .tar.gz, or http(s) URL"),
+    sha256: str | None = typer.Option(
+        None, help="Expected sha256 of the archive (required for URLs)"
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Install (or upgrade to) a service package; a running node starts it at once."""
+    settings = _settings(home)
+    client = find_node(settings.home)
+    if not _is_url(source) and Path(source).exists():
+        source = str(Path(source).resolve())
+    if client is not None:
+        status = client.request("POST", "/v1/services", {"source": source, "sha256": sha256})
+        _print(
+            status,
+            as_json,
+            f"installed {status['service_id']} {status['version']}: {status['state']}",
+        )
+        return
+    result = PackageInstaller(NodeHome(settings.home), settings.packages).install(
+        source, sha256=sha256
+    )
+    payload = {
+        "service_id": result.package.service_id,
+        "version": result.package.version,
+        "previous_version": result.previous_version,
+    }
+    _print(
+        payload,
+        as_json,
+        f"installed {payload['service_id']} {payload['version']} (starts with `voxnode up`)",
+    )
+
+
+@app.command("uninstall-service")
+@cli_errors
+def uninstall_service(service_id: str, home: Path | None = HomeOption) -> None:
+    """Stop the service (when the node runs) and remove every installed version."""
+    settings = _settings(home)
+    client = find_node(settings.home)
+    if client is not None:
+        client.request("DELETE", f"/v1/services/{service_id}")
+    else:
+        PackageInstaller(NodeHome(settings.home), settings.packages).uninstall(service_id)
+    typer.echo(f"uninstalled {service_id}")
+
+
+@app.command("rollback-service")
+@cli_errors
+def rollback_service(
+    service_id: str,
+    version: str | None = typer.Option(None, help="Default: the previous version"),
+    home: Path | None = HomeOption,
+) -> None:
+    """Make an older installed version current again (the running node switches to it)."""
+    settings = _settings(home)
+    client = find_node(settings.home)
+    if client is not None:
+        status = client.request("POST", f"/v1/services/{service_id}/rollback", {"version": version})
+        typer.echo(f"{service_id} now at {status['version']}: {status['state']}")
+        return
+    installer = PackageInstaller(NodeHome(settings.home), settings.packages)
+    target = version or installer.registry.entry(service_id).previous
+    if target is None:
+        raise VoxnodeError(f"{service_id} has no previous version", code="NO_PREVIOUS")
+    installer.set_current(service_id, target)
+    typer.echo(f"{service_id} now at {target}")
+
+
+@app.command()
+@cli_errors
+def start(service_id: str, home: Path | None = HomeOption) -> None:
+    """Start a service and wait until it is ready."""
+    status = require_node(_settings(home).home).request("POST", f"/v1/services/{service_id}/start")
+    typer.echo(f"{service_id}: {status['state']} on port {status['port']}")
+
+
+@app.command()
+@cli_errors
+def stop(service_id: str, home: Path | None = HomeOption) -> None:
+    """Stop a service (SIGTERM, then SIGKILL after the grace period)."""
+    status = require_node(_settings(home).home).request("POST", f"/v1/services/{service_id}/stop")
+    typer.echo(f"{service_id}: {status['state']}")
+
+
+@app.command()
+@cli_errors
+def repair(
+    text: str,
+    lang: str = typer.Option(..., help="Language of the text: zh, en, ..."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Send one text through POST /v1/repair on the running node."""
+    body = {"job_id": "cli", "session_id": "cli", "lang": lang, "text_in": text}
+    answer = require_node(_settings(home).home).request("POST", "/v1/repair", body)
+    _print(answer, as_json, f"{answer['decision']}: {answer['text_out']}  {answer['reason_codes']}")
+
+
+@app.command()
+@cli_errors
+def demo(
+    package: Path | None = typer.Option(
+        None, help="Package to install (default: examples/hello-repair)"
+    ),
+) -> None:
+    """The main job of this release: a node in a throwaway home, a package installed while it
+    runs, a repair routed to it, the package uninstalled, the node stopped."""
+    raise typer.Exit(run_demo(package))
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,1 @@
+"""Wire models shared by every layer: manifests, repair contract, errors, status views. No logic."""

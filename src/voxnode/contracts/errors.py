@@ -1,0 +1,79 @@
+"""The one error shape of every VoxNode HTTP face, and the exception that carries it.
+
+`{"error": {"code": "...", "category": "transient|permanent|bad_input", "message": "..."}}`
+Retry and failover look at `category`, never at message text; the HTTP status comes from
+the exception's `status`, never from matching its message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class ErrorCategory(StrEnum):
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    BAD_INPUT = "bad_input"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    category: ErrorCategory
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class VoxnodeError(Exception):
+    """Base of every error a caller may see. Subclasses set code, category and status."""
+
+    code: str = "INTERNAL_ERROR"
+    category: ErrorCategory = ErrorCategory.PERMANENT
+    status: int = 500
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(
+            error=ErrorDetail(code=self.code, category=self.category, message=self.message)
+        )
+
+
+class BadInputError(VoxnodeError):
+    code = "BAD_INPUT"
+    category = ErrorCategory.BAD_INPUT
+    status = 400
+
+
+class NotFoundError(VoxnodeError):
+    code = "NOT_FOUND"
+    category = ErrorCategory.BAD_INPUT
+    status = 404
+
+
+class ConflictError(VoxnodeError):
+    code = "CONFLICT"
+    category = ErrorCategory.BAD_INPUT
+    status = 409
+
+
+class NotReadyError(VoxnodeError):
+    code = "NOT_READY"
+    category = ErrorCategory.TRANSIENT
+    status = 503
+
+
+class DeadlineError(VoxnodeError):
+    code = "DEADLINE_EXCEEDED"
+    category = ErrorCategory.TRANSIENT
+    status = 504

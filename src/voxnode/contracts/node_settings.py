@@ -1,0 +1,98 @@
+"""The node's one settings model: env vars (VOXNODE_*), `config.toml` in the home, CLI flags.
+
+Parameters only (thresholds, timeouts, ports): what runs is decided by what is installed and
+healthy, so there are no `enabled` switches here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("VOXNODE_HOME") or platformdirs.user_data_dir("voxnode"))
+
+
+class SupervisorSettings(BaseModel):
+    stop_grace_s: float = Field(5.0, gt=0)
+    """SIGTERM, then SIGKILL after this many seconds."""
+    model_start_concurrency: int = Field(1, ge=1)
+    """How many model services may be starting at once (seed lesson: start-up contention)."""
+    restart_backoff_initial_s: float = Field(1.0, ge=0)
+    restart_backoff_max_s: float = Field(30.0, ge=0)
+    crash_loop_max_restarts: int = Field(5, ge=0)
+    """More automatic restarts than this within the window: the service stays failed."""
+    crash_loop_window_s: float = Field(120.0, gt=0)
+    health_interval_s: float = Field(5.0, gt=0)
+    """How often a ready service's /health is polled."""
+    health_failures_before_restart: int = Field(3, ge=1)
+    health_timeout_s: float = Field(2.0, gt=0)
+    on_demand_start_timeout_s: float = Field(60.0, gt=0)
+    """How long a request waits for a stopped service that it starts on demand."""
+    idle_stop_s: float | None = Field(None, gt=0)
+    """Stop a ready service after this long without requests. None: never."""
+    drain_timeout_s: float = Field(30.0, gt=0)
+    """How long an old version may finish its in-flight requests after an upgrade."""
+    log_max_bytes: int = Field(5_000_000, gt=0)
+    log_backups: int = Field(3, ge=0)
+
+
+class PackageSettings(BaseModel):
+    max_unpacked_bytes: int = Field(4 * 1024**3, gt=0)
+    """An archive that unpacks past this is refused (archive bombs)."""
+    max_files: int = Field(50_000, gt=0)
+    download_timeout_s: float = Field(60.0, gt=0)
+    """Stall timeout for package downloads."""
+    install_lock_timeout_s: float = Field(600.0, gt=0)
+    pip_timeout_s: float = Field(900.0, gt=0)
+
+
+class RepairRoutingSettings(BaseModel):
+    timeout_ms: int = Field(2000, gt=0)
+    """Default deadline for a repair; past it the node answers PASS with TIMEOUT."""
+    on_demand_wait_s: float = Field(10.0, ge=0)
+    """How long a repair waits for a stopped repair service that it starts."""
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=default_home)
+    host: str = "127.0.0.1"
+    port: int = Field(8700, ge=0, le=65535)
+    autostart: bool = True
+    """Start installed services (with autostart in their manifest) when the node starts."""
+    supervisor: SupervisorSettings = SupervisorSettings()
+    packages: PackageSettings = PackageSettings()
+    repair: RepairRoutingSettings = RepairRoutingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        home = _home_from(init_settings)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home / "config.toml")
+        return (init_settings, env_settings, toml)
+
+
+def _home_from(init_settings: PydanticBaseSettingsSource) -> Path:
+    given: Any = init_settings().get("home")
+    return Path(given) if given else default_home()

@@ -1,0 +1,127 @@
+"""Bring a package into a staging folder: from a folder, a .zip/.tar.gz, or an http(s) URL.
+
+sha256: given by the caller, or written beside a local archive as `<archive>.sha256`;
+required for URLs. A mismatch refuses the package before anything is unpacked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from voxnode.contracts.errors import BadInputError, NotFoundError, VoxnodeError
+from voxnode.contracts.node_settings import PackageSettings
+from voxnode.contracts.service_manifest import MANIFEST_FILE, ManifestError
+from voxnode.packages.safe_extract import archive_kind, copy_package_folder, extract_archive
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ChecksumError(BadInputError):
+    code = "SHA256_MISMATCH"
+
+
+class DownloadError(VoxnodeError):
+    code = "DOWNLOAD_FAILED"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def normalise_sha256(value: str) -> str:
+    candidate = value.strip().split()[0].lower() if value.strip() else ""
+    if not _SHA256.match(candidate):
+        raise BadInputError(f"'{value}' is not a sha256 (64 hex digits)", code="BAD_SHA256")
+    return candidate
+
+
+def is_url(spec: str) -> bool:
+    return urlparse(spec).scheme in ("http", "https")
+
+
+def stage_package(
+    spec: str, staging: Path, *, sha256: str | None, settings: PackageSettings
+) -> tuple[Path, str | None]:
+    """Unpack `spec` under `staging`; returns (package root, verified sha256 or None)."""
+    expected = normalise_sha256(sha256) if sha256 else None
+    unpacked = staging / "package"
+    if is_url(spec):
+        if expected is None:
+            raise BadInputError(
+                "a package from a URL needs its sha256 (--sha256)", code="SHA256_REQUIRED"
+            )
+        archive = _download(spec, staging, settings=settings)
+    else:
+        local = Path(spec).expanduser()
+        if not local.exists():
+            raise NotFoundError(f"{spec}: no such file or folder", code="SOURCE_NOT_FOUND")
+        if local.is_dir():
+            if expected is not None:
+                raise BadInputError(
+                    "--sha256 applies to archives and URLs, not to folders", code="BAD_SHA256"
+                )
+            copy_package_folder(
+                local, unpacked, max_bytes=settings.max_unpacked_bytes, max_files=settings.max_files
+            )
+            return find_package_root(unpacked), None
+        archive = local
+        beside = local.with_name(local.name + ".sha256")
+        if expected is None and beside.is_file():
+            expected = normalise_sha256(beside.read_text())
+    if expected is not None:
+        actual = sha256_file(archive)
+        if actual != expected:
+            raise ChecksumError(f"{archive.name}: sha256 is {actual}, expected {expected}")
+    extract_archive(
+        archive, unpacked, max_bytes=settings.max_unpacked_bytes, max_files=settings.max_files
+    )
+    return find_package_root(unpacked), expected
+
+
+def find_package_root(unpacked: Path) -> Path:
+    """service.json at the top, or inside the archive's single top-level folder."""
+    if (unpacked / MANIFEST_FILE).is_file():
+        return unpacked
+    entries = [p for p in unpacked.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir() and (entries[0] / MANIFEST_FILE).is_file():
+        return entries[0]
+    raise ManifestError(f"no {MANIFEST_FILE} at the root of the package", code="NO_MANIFEST")
+
+
+def _download(url: str, staging: Path, *, settings: PackageSettings) -> Path:
+    name = Path(urlparse(url).path).name or "package"
+    if archive_kind(name) is None:
+        raise BadInputError(
+            f"{url}: the URL must end in .zip or .tar.gz", code="UNSUPPORTED_ARCHIVE"
+        )
+    target = staging / name
+    limit = settings.max_unpacked_bytes
+    timeout = httpx.Timeout(settings.download_timeout_s)
+    try:
+        with (
+            httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response,
+            open(target, "wb") as out,
+        ):
+            if response.status_code != 200:
+                raise DownloadError(f"{url}: HTTP {response.status_code}")
+            expected_length = int(response.headers.get("content-length", "0") or 0)
+            received = 0
+            for chunk in response.iter_bytes(1 << 16):
+                received += len(chunk)
+                if received > limit:
+                    raise BadInputError(f"{url}: larger than {limit} bytes", code="TOO_LARGE")
+                out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise DownloadError(f"{url}: download failed: {exc}") from exc
+    if expected_length and received != expected_length:
+        raise DownloadError(f"{url}: truncated ({received} of {expected_length} bytes)")
+    return target

@@ -1,0 +1,1 @@
+"""Coordination above the supervisor and the packages: hot-plug, routing, stages."""

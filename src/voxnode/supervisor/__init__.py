@@ -1,0 +1,1 @@
+"""One supervised process per service: state machine, readiness, restart, logs, orphans."""

@@ -1,0 +1,100 @@
+"""Run a real `voxnode up` in a subprocess for tests and the demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from voxnode.supervisor.port_choice import free_port
+
+
+class NodeStartError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class RunningNode:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def client(self, timeout_s: float = 60.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout_s, trust_env=False)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@contextmanager
+def run_node_process(
+    home: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    ready_timeout_s: float = 30.0,
+) -> Iterator[RunningNode]:
+    """Start `voxnode up` on `home`, wait for its /health, stop it (SIGTERM) on exit."""
+    port = port or free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "node-process.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "voxnode.cli.main",
+        "up",
+        "--home",
+        str(home),
+        "--port",
+        str(port),
+        *args,
+    ]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+    node = RunningNode(
+        url=f"http://127.0.0.1:{port}", home=home, process=process, log_path=log_path
+    )
+    try:
+        _wait_healthy(node, ready_timeout_s)
+        yield node
+    finally:
+        node.stop()
+
+
+def _wait_healthy(node: RunningNode, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    with node.client(timeout_s=2.0) as client:
+        while time.monotonic() < deadline:
+            if node.process.poll() is not None:
+                raise NodeStartError(
+                    f"node exited with {node.process.returncode}: {node.log()[-2000:]}"
+                )
+            try:
+                if client.get("/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise NodeStartError(f"node not healthy within {timeout_s} s: {node.log()[-2000:]}")
