@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -86,6 +87,10 @@ def up(
     write_node_file(home_layout, url)
     typer.echo(f"voxnode: API and dashboard on {url} (home {settings.home})", err=True)
     config = uvicorn.Config(create_app(settings), log_level="info", lifespan="on", ws="websockets")
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
+    # handlers the re-raise returns here instead of killing the process before clean-up.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -113,7 +113,8 @@ class Registry:
             entry.previous = None
         if entry.current == version:
             entry.current = entry.previous or newest(list(entry.versions.values())).version
-            entry.previous = None
+            others = [r for r in entry.versions.values() if r.version != entry.current]
+            entry.previous = newest(others).version if others else None
         self.save(data)
         return entry
 

@@ -101,7 +101,7 @@ def _extract_zip(archive: Path, dest: Path, *, max_bytes: int, max_files: int) -
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 check_link_target(path, zf.read(info).decode("utf-8", "replace"), archive.name)
-            elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: not recorded
                 raise UnsafeArchiveError(f"{archive.name}: special file '{info.filename}'")
             budget.add_file(info.file_size)
         written = _Budget(archive.name, max_bytes, max_files)
