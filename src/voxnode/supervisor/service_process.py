@@ -23,7 +23,7 @@ from voxnode.supervisor.service_log import ServiceLog
 from voxnode.supervisor.service_spec import ServiceSpec
 
 POLL_INTERVAL_S = 0.05
-MAX_POLL_INTERVAL_S = 0.5
+MAX_POLL_INTERVAL_S = 0.1
 
 
 class StartError(VoxnodeError):
