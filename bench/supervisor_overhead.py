@@ -23,9 +23,9 @@ import httpx
 
 from voxnode.contracts.node_settings import SupervisorSettings
 from voxnode.contracts.service_manifest import load_manifest
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.process_supervisor import ProcessSupervisor
-from voxnode.supervisor.service_spec import ServiceSpec
 from voxnode.testing import FakeKnobs, write_fake_package
 
 

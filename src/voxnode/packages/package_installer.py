@@ -15,7 +15,8 @@ from pathlib import Path
 
 from voxnode.contracts.errors import ConflictError
 from voxnode.contracts.node_settings import PackageSettings
-from voxnode.contracts.service_manifest import ServiceManifest, load_manifest
+from voxnode.contracts.service_manifest import load_manifest
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.packages.install_lock import install_lock
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_source import stage_package
@@ -26,24 +27,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class InstalledPackage:
-    """One installed version of a service, ready to hand to the supervisor."""
-
-    manifest: ServiceManifest
-    path: Path
-
-    @property
-    def service_id(self) -> str:
-        return self.manifest.service_id
-
-    @property
-    def version(self) -> str:
-        return self.manifest.version
-
-
-@dataclass(frozen=True, slots=True)
 class InstallResult:
-    package: InstalledPackage
+    package: ServiceSpec
     previous_version: str | None
     """The version that was current before (an upgrade), or None for a first install."""
 
@@ -90,7 +75,7 @@ class PackageInstaller:
         self.registry.add_version(manifest.service_id, record, make_current=True)
         log.info("installed %s %s from %s", manifest.service_id, manifest.version, source)
         return InstallResult(
-            package=InstalledPackage(manifest=load_manifest(final), path=final),
+            package=ServiceSpec(manifest=load_manifest(final), path=final),
             previous_version=existing.current if existing else None,
         )
 
@@ -112,15 +97,15 @@ class PackageInstaller:
             self._discard(self._home.services / service_id)
             return entry
 
-    def current(self, service_id: str) -> InstalledPackage:
+    def current(self, service_id: str) -> ServiceSpec:
         entry = self.registry.entry(service_id)
         return self.package(service_id, entry.current)
 
-    def package(self, service_id: str, version: str) -> InstalledPackage:
+    def package(self, service_id: str, version: str) -> ServiceSpec:
         path = self._home.version_dir(service_id, version)
-        return InstalledPackage(manifest=load_manifest(path), path=path)
+        return ServiceSpec(manifest=load_manifest(path), path=path)
 
-    def installed(self) -> list[InstalledPackage]:
+    def installed(self) -> list[ServiceSpec]:
         """The current version of every installed service (unreadable ones are logged, skipped)."""
         packages = []
         for service_id, entry in sorted(self.registry.load().services.items()):

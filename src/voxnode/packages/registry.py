@@ -84,12 +84,7 @@ class Registry:
 
     def set_current(self, service_id: str, version: str) -> RegistryEntry:
         data = self.load()
-        entry = data.services.get(service_id)
-        if entry is None or version not in entry.versions:
-            raise NotFoundError(
-                f"service '{service_id}' has no installed version '{version}'",
-                code="UNKNOWN_VERSION",
-            )
+        entry = _with_version(data, service_id, version)
         if entry.current != version:
             entry.previous, entry.current = entry.current, version
         self.save(data)
@@ -98,12 +93,7 @@ class Registry:
     def remove_version(self, service_id: str, version: str) -> RegistryEntry | None:
         """Forget one version; returns the entry left, or None when the service is gone."""
         data = self.load()
-        entry = data.services.get(service_id)
-        if entry is None or version not in entry.versions:
-            raise NotFoundError(
-                f"service '{service_id}' has no installed version '{version}'",
-                code="UNKNOWN_VERSION",
-            )
+        entry = _with_version(data, service_id, version)
         del entry.versions[version]
         if not entry.versions:
             del data.services[service_id]
@@ -125,6 +115,15 @@ class Registry:
             raise NotFoundError(f"service '{service_id}' is not installed", code="UNKNOWN_SERVICE")
         self.save(data)
         return entry
+
+
+def _with_version(data: RegistryData, service_id: str, version: str) -> RegistryEntry:
+    entry = data.services.get(service_id)
+    if entry is None or version not in entry.versions:
+        raise NotFoundError(
+            f"service '{service_id}' has no installed version '{version}'", code="UNKNOWN_VERSION"
+        )
+    return entry
 
 
 def newest(records: list[InstalledVersion]) -> InstalledVersion:

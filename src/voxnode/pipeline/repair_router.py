@@ -20,9 +20,9 @@ from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.node_settings import RepairRoutingSettings
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
 from voxnode.pipeline.service_host import ServiceHost
-from voxnode.supervisor.service_spec import ServiceSpec
 
 log = logging.getLogger(__name__)
 

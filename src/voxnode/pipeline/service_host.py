@@ -14,15 +14,15 @@ from voxnode.contracts.errors import BadInputError, ErrorCategory, VoxnodeError
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceStatus
 from voxnode.packages.node_home import NodeHome
-from voxnode.packages.package_installer import InstalledPackage, PackageInstaller
+from voxnode.packages.package_installer import PackageInstaller
 from voxnode.packages.registry import RegistryData
 from voxnode.pipeline.event_bus import EventBus
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.process_supervisor import ProcessSupervisor
 from voxnode.supervisor.runtime_status import RuntimeStatus
-from voxnode.supervisor.service_spec import ServiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,6 @@ class UpgradeFailedError(VoxnodeError):
     code = "UPGRADE_FAILED"
     category = ErrorCategory.PERMANENT
     status = 422
-
-
-def spec_of(package: InstalledPackage) -> ServiceSpec:
-    return ServiceSpec(manifest=package.manifest, path=package.path)
 
 
 class ServiceHost:
@@ -56,7 +52,7 @@ class ServiceHost:
         await self.supervisor.open()
         self._registry = self.installer.registry.load()
         for package in self.installer.installed():
-            self.supervisor.add(spec_of(package))
+            self.supervisor.add(package)
             if self._settings.autostart and package.manifest.autostart:
                 self.supervisor.start_soon(package.service_id)
 
@@ -69,10 +65,9 @@ class ServiceHost:
         async with self._changes:
             result = await asyncio.to_thread(self.installer.install, source, sha256=sha256)
             package = result.package
-            spec = spec_of(package)
             if result.previous_version is None or not self.supervisor.has(package.service_id):
                 self._refresh_registry()
-                self.supervisor.add(spec)
+                self.supervisor.add(package)
                 self._publish(
                     EventType.SERVICE_INSTALLED, package.service_id, version=package.version
                 )
@@ -80,7 +75,7 @@ class ServiceHost:
                     self.supervisor.start_soon(package.service_id)
                 return self.status(package.service_id)
             try:
-                await self.supervisor.replace(spec)
+                await self.supervisor.replace(package)
             except VoxnodeError as exc:
                 await asyncio.to_thread(
                     self.installer.remove_version, package.service_id, package.version
@@ -117,7 +112,7 @@ class ServiceHost:
                     f"{service_id} has no previous version to roll back to", code="NO_PREVIOUS"
                 )
             package = await asyncio.to_thread(self.installer.package, service_id, target)
-            await self.supervisor.replace(spec_of(package))
+            await self.supervisor.replace(package)
             await asyncio.to_thread(self.installer.set_current, service_id, target)
             self._refresh_registry()
             self._publish(

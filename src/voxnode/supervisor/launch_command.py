@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxnode.contracts.errors import VoxnodeError
-from voxnode.supervisor.service_spec import ServiceSpec
+from voxnode.contracts.service_spec import ServiceSpec
 
 PYTHON_COMMANDS = frozenset({"python", "python3", "${PYTHON}"})
 _STRIPPED_FOR_ISOLATION = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")

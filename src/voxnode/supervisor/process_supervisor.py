@@ -16,7 +16,6 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import httpx
 
 from voxnode.contracts.errors import ErrorCategory, NotFoundError, NotReadyError, VoxnodeError
 from voxnode.contracts.node_settings import SupervisorSettings
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.port_choice import choose_port, free_port, port_is_free
@@ -31,29 +31,11 @@ from voxnode.supervisor.restart_policy import RestartPolicy, restart_delay
 from voxnode.supervisor.runtime_status import RuntimeStatus
 from voxnode.supervisor.service_log import ServiceLog
 from voxnode.supervisor.service_process import ServiceProcess
-from voxnode.supervisor.service_spec import ServiceSpec
+from voxnode.supervisor.service_slot import ServiceSlot
 
 log = logging.getLogger(__name__)
 
 StatusListener = Callable[[RuntimeStatus], None]
-
-
-@dataclass(slots=True)
-class _Slot:
-    spec: ServiceSpec
-    state: ServiceState = ServiceState.STOPPED
-    active: ServiceProcess | None = None
-    draining: list[ServiceProcess] = field(default_factory=list)
-    wanted: bool = False
-    """The node wants this service running: crashes are restarted."""
-    restart_times: list[float] = field(default_factory=list)
-    restarts: int = 0
-    last_error: str | None = None
-    startup_s: float | None = None
-    last_used: float = 0.0
-    health_failures: int = 0
-    starting: asyncio.Task[ServiceProcess] | None = None
-    restart_task: asyncio.Task[None] | None = None
 
 
 class ProcessSupervisor:
@@ -63,7 +45,7 @@ class ProcessSupervisor:
         self._settings = settings
         self._logs_dir = logs_dir
         self._pids = pid_files
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, ServiceSlot] = {}
         self._listeners: list[StatusListener] = []
         self._model_gate = asyncio.Semaphore(settings.model_start_concurrency)
         self._policy = RestartPolicy(
@@ -107,7 +89,7 @@ class ProcessSupervisor:
     def add(self, spec: ServiceSpec) -> None:
         if spec.service_id in self._slots:
             raise VoxnodeError(f"{spec.service_id} is already supervised", code="DUPLICATE_SERVICE")
-        self._slots[spec.service_id] = _Slot(spec=spec)
+        self._slots[spec.service_id] = ServiceSlot(spec=spec)
 
     def has(self, service_id: str) -> bool:
         return service_id in self._slots
@@ -123,20 +105,7 @@ class ProcessSupervisor:
         self._slots.pop(service_id, None)
 
     def status(self, service_id: str) -> RuntimeStatus:
-        slot = self._slot(service_id)
-        proc = slot.active
-        return RuntimeStatus(
-            service_id=service_id,
-            version=slot.spec.version,
-            state=slot.state,
-            port=proc.port if proc else None,
-            pid=proc.pid if proc else None,
-            url=proc.url if proc else None,
-            restarts=slot.restarts,
-            startup_s=slot.startup_s,
-            last_error=slot.last_error,
-            inflight=sum(p.inflight for p in [*([proc] if proc else []), *slot.draining]),
-        )
+        return self._slot(service_id).status()
 
     def statuses(self) -> list[RuntimeStatus]:
         return [self.status(service_id) for service_id in sorted(self._slots)]
@@ -168,15 +137,14 @@ class ProcessSupervisor:
             slot.starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, VoxnodeError):
                 await slot.starting
-        proc, slot.active = slot.active, None
-        if proc is not None or slot.draining:
+        processes = slot.processes()
+        slot.active = None
+        if processes:
             self._set(slot, ServiceState.STOPPING)
         grace = self._settings.stop_grace_s
-        await asyncio.gather(
-            *(p.stop(grace_s=grace) for p in [*([proc] if proc else []), *slot.draining])
-        )
+        await asyncio.gather(*(proc.stop(grace_s=grace) for proc in processes))
         slot.draining.clear()
-        if slot.state is not ServiceState.FAILED or proc is not None:
+        if slot.state is not ServiceState.FAILED or processes:  # a failed one keeps its error
             self._set(slot, ServiceState.STOPPED)
         return self.status(service_id)
 
@@ -185,7 +153,7 @@ class ProcessSupervisor:
         slot = self._slot(service_id)
         if slot.state is ServiceState.READY:
             return self.status(service_id)
-        if slot.state is ServiceState.FAILED and not _is_start_pending(slot):
+        if slot.state is ServiceState.FAILED and not slot.restart_pending:
             raise NotReadyError(
                 f"{service_id} has failed: {slot.last_error}", code="SERVICE_FAILED"
             )
@@ -239,17 +207,17 @@ class ProcessSupervisor:
 
     # ----- internals
 
-    def _slot(self, service_id: str) -> _Slot:
+    def _slot(self, service_id: str) -> ServiceSlot:
         slot = self._slots.get(service_id)
         if slot is None:
             raise NotFoundError(f"service '{service_id}' is not installed", code="UNKNOWN_SERVICE")
         return slot
 
-    def _set(self, slot: _Slot, state: ServiceState, *, force: bool = False) -> None:
+    def _set(self, slot: ServiceSlot, state: ServiceState, *, force: bool = False) -> None:
         if slot.state is state and not force:
             return
         slot.state = state
-        status = self.status(slot.spec.service_id)
+        status = slot.status()
         for listener in self._listeners:
             try:
                 listener(status)
@@ -261,7 +229,7 @@ class ProcessSupervisor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _ensure_started(self, slot: _Slot) -> ServiceProcess:
+    async def _ensure_started(self, slot: ServiceSlot) -> ServiceProcess:
         if slot.state is ServiceState.READY and slot.active is not None:
             return slot.active
         if slot.starting is None or slot.starting.done():
@@ -269,7 +237,7 @@ class ProcessSupervisor:
             slot.starting.add_done_callback(_retrieve)
         return await asyncio.shield(slot.starting)
 
-    async def _run_start(self, slot: _Slot) -> ServiceProcess:
+    async def _run_start(self, slot: ServiceSlot) -> ServiceProcess:
         self._set(slot, ServiceState.STARTING)
         try:
             proc = await self._launch(slot.spec)
@@ -311,10 +279,10 @@ class ProcessSupervisor:
             service_id=proc.spec.service_id, version=proc.spec.version, pid=proc.pid, port=proc.port
         )
 
-    def _watch(self, slot: _Slot, proc: ServiceProcess) -> None:
+    def _watch(self, slot: ServiceSlot, proc: ServiceProcess) -> None:
         self._spawn_task(self._watch_exit(slot, proc))
 
-    async def _watch_exit(self, slot: _Slot, proc: ServiceProcess) -> None:
+    async def _watch_exit(self, slot: ServiceSlot, proc: ServiceProcess) -> None:
         code = await proc.wait_exit()
         proc.log.close()
         if proc.stop_requested or slot.active is not proc:
@@ -327,7 +295,7 @@ class ProcessSupervisor:
         if slot.wanted:
             self._schedule_restart(slot)
 
-    def _schedule_restart(self, slot: _Slot) -> None:
+    def _schedule_restart(self, slot: ServiceSlot) -> None:
         now = time.monotonic()
         delay = restart_delay(self._policy, slot.restart_times, now)
         if delay is None:
@@ -342,12 +310,12 @@ class ProcessSupervisor:
         slot.restarts += 1
         slot.restart_task = asyncio.create_task(self._restart_after(slot, delay))
 
-    async def _restart_after(self, slot: _Slot, delay: float) -> None:
+    async def _restart_after(self, slot: ServiceSlot, delay: float) -> None:
         await asyncio.sleep(delay)
         if slot.wanted:
             await self._start_with_retries(slot)
 
-    async def _start_with_retries(self, slot: _Slot) -> None:
+    async def _start_with_retries(self, slot: ServiceSlot) -> None:
         try:
             await self._ensure_started(slot)
         except VoxnodeError as exc:
@@ -358,7 +326,7 @@ class ProcessSupervisor:
         except asyncio.CancelledError:
             pass
 
-    async def _drain(self, slot: _Slot, old: ServiceProcess) -> None:
+    async def _drain(self, slot: ServiceSlot, old: ServiceProcess) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(old.idle.wait(), self._settings.drain_timeout_s)
         await old.stop(grace_s=self._settings.stop_grace_s)
@@ -373,7 +341,7 @@ class ProcessSupervisor:
             for slot in slots:
                 self._stop_if_idle(slot)
 
-    async def _check_health(self, slot: _Slot) -> None:
+    async def _check_health(self, slot: ServiceSlot) -> None:
         proc = slot.active
         if slot.state is not ServiceState.READY or proc is None:
             return
@@ -387,7 +355,7 @@ class ProcessSupervisor:
             proc.log.note(f"{proc.kill_reason}, killing")
             proc.kill()
 
-    def _stop_if_idle(self, slot: _Slot) -> None:
+    def _stop_if_idle(self, slot: ServiceSlot) -> None:
         ttl = self._settings.idle_stop_s
         proc = slot.active
         if ttl is None or slot.state is not ServiceState.READY or proc is None or proc.inflight:
@@ -395,10 +363,6 @@ class ProcessSupervisor:
         if time.monotonic() - slot.last_used >= ttl:
             log.info("stopping %s: idle for %g s", slot.spec.service_id, ttl)
             self._spawn_task(self.stop(slot.spec.service_id))
-
-
-def _is_start_pending(slot: _Slot) -> bool:
-    return slot.restart_task is not None and not slot.restart_task.done()
 
 
 def _retrieve(task: asyncio.Task[ServiceProcess]) -> None:

@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.supervisor.health_report import HealthReport, parse_health
 from voxnode.supervisor.launch_command import build_launch
 from voxnode.supervisor.service_log import ServiceLog
-from voxnode.supervisor.service_spec import ServiceSpec
 
 POLL_INTERVAL_S = 0.05
 MAX_POLL_INTERVAL_S = 0.1

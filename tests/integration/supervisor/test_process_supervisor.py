@@ -18,13 +18,13 @@ from tests.conftest import MakePackage, fast_supervisor
 from voxnode.contracts.errors import NotReadyError
 from voxnode.contracts.node_settings import SupervisorSettings
 from voxnode.contracts.service_manifest import load_manifest
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
 from voxnode.supervisor.launch_command import LaunchError
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.process_supervisor import ProcessSupervisor
 from voxnode.supervisor.runtime_status import RuntimeStatus
 from voxnode.supervisor.service_process import StartError
-from voxnode.supervisor.service_spec import ServiceSpec
 from voxnode.testing import FakeKnobs
 
 pytestmark = pytest.mark.anyio

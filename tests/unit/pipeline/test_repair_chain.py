@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from voxnode.contracts.service_manifest import parse_manifest
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.pipeline.repair_router import primary_language, repair_chain
-from voxnode.supervisor.service_spec import ServiceSpec
 
 
 def spec(service_id: str, lang: str | list[str], subtype: str | None = None) -> ServiceSpec:

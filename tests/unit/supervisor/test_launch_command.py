@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from voxnode.contracts.service_manifest import load_manifest
+from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.supervisor.launch_command import LaunchError, build_launch
-from voxnode.supervisor.service_spec import ServiceSpec
 
 
 def package(

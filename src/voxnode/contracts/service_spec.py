@@ -1,4 +1,6 @@
-"""What the supervisor needs to run one version of a service."""
+"""One installed version of a service: its manifest and its install folder.
+
+What the installer produces and what the supervisor runs."""
 
 from __future__ import annotations
 
