@@ -8,6 +8,7 @@ installed service is started on demand, waiting at most the remaining deadline.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import time
@@ -27,6 +28,7 @@ from voxnode.pipeline.service_host import ServiceHost
 log = logging.getLogger(__name__)
 
 NORMALIZE_SUBTYPE = "normalize"
+_WAITABLE = (ServiceState.STOPPED, ServiceState.STARTING)
 
 
 def primary_language(lang: str) -> str:
@@ -126,11 +128,13 @@ class RepairRouter:
                 return outcome
         if ready:
             return _StepOutcome(None, reason)
-        stopped = [
-            s for s in group if supervisor.status(s.service_id).state is ServiceState.STOPPED
-        ]
+        # One already starting is waited for; otherwise a stopped one is started on demand.
+        waitable = sorted(
+            (s for s in group if supervisor.status(s.service_id).state in _WAITABLE),
+            key=lambda s: supervisor.status(s.service_id).state is not ServiceState.STARTING,
+        )
         wait_s = min(self._settings.on_demand_wait_s, deadline - time.perf_counter())
-        for spec in stopped[:1]:
+        for spec in waitable[:1]:
             try:
                 await supervisor.ensure_ready(spec.service_id, timeout_s=max(wait_s, 0.001))
             except VoxnodeError as exc:
@@ -148,11 +152,12 @@ class RepairRouter:
         payload = request.model_dump(mode="json", exclude_none=True)
         payload["deadline_ms"] = max(1, int(remaining * 1000))
         try:
-            async with self._host.supervisor.lease(spec.service_id) as proc:
-                response = await self._http.post(
-                    proc.url + "/v1/repair", json=payload, timeout=remaining
-                )
-        except httpx.TimeoutException:
+            async with (
+                self._host.supervisor.lease(spec.service_id) as proc,
+                asyncio.timeout(remaining),
+            ):
+                response = await self._http.post(proc.url + "/v1/repair", json=payload)
+        except (TimeoutError, httpx.TimeoutException):
             return _StepOutcome(None, ReasonCode.TIMEOUT)
         except (httpx.HTTPError, VoxnodeError) as exc:
             log.warning("repair: %s failed: %s", spec.service_id, exc)

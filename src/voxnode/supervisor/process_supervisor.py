@@ -267,7 +267,12 @@ class ProcessSupervisor:
         gate = self._model_gate if spec.manifest.is_model_service else contextlib.nullcontext()
         async with gate:
             try:
-                await proc.start(self._http, base_env=self._base_env, on_spawn=self._record_pid)
+                await proc.start(
+                    self._http,
+                    base_env=self._base_env,
+                    on_spawn=self._record_pid,
+                    on_exit=self._forget_pid,
+                )
             except BaseException:
                 service_log.close()
                 raise
@@ -278,6 +283,10 @@ class ProcessSupervisor:
         self._pids.record(
             service_id=proc.spec.service_id, version=proc.spec.version, pid=proc.pid, port=proc.port
         )
+
+    def _forget_pid(self, proc: ServiceProcess) -> None:
+        assert proc.pid is not None
+        self._pids.forget(proc.pid)
 
     def _watch(self, slot: ServiceSlot, proc: ServiceProcess) -> None:
         self._spawn_task(self._watch_exit(slot, proc))

@@ -73,6 +73,7 @@ class ServiceProcess:
         *,
         base_env: Mapping[str, str],
         on_spawn: Callable[[ServiceProcess], None] | None = None,
+        on_exit: Callable[[ServiceProcess], None] | None = None,
     ) -> None:
         """Spawn and wait until ready within the manifest's startup_timeout_s."""
         launch = build_launch(self.spec, self.port, base_env=base_env)
@@ -98,7 +99,7 @@ class ServiceProcess:
             asyncio.create_task(self._pump(self._proc.stdout, "stdout")),
             asyncio.create_task(self._pump(self._proc.stderr, "stderr")),
         ]
-        asyncio.create_task(self._watch_exit())  # noqa: RUF006 - ends with the process
+        asyncio.create_task(self._watch_exit(on_exit))  # noqa: RUF006 - ends with the process
         try:
             await self._wait_ready(http, started)
         except BaseException:
@@ -173,10 +174,12 @@ class ServiceProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, sig)
 
-    async def _watch_exit(self) -> None:
+    async def _watch_exit(self, on_exit: Callable[[ServiceProcess], None] | None) -> None:
         assert self._proc is not None
         code = await self._proc.wait()
         self.log.note(f"exited with code {code}")
+        if on_exit is not None:
+            on_exit(self)
         self._exited.set()
 
     async def _pump(self, stream: asyncio.StreamReader | None, name: str) -> None:

@@ -193,3 +193,13 @@ def test_dashboard_and_health(api: TestClient) -> None:
     assert "VoxNode" in api.get("/").text
     health = api.get("/health").json()
     assert (health["status"], health["services"]) == ("ok", 0)
+
+
+def test_repair_waits_for_a_service_that_is_starting(
+    api: TestClient, make_package: MakePackage
+) -> None:
+    folder = make_package("loading", knobs=FakeKnobs(load_delay_s=1.0))
+    api.post("/v1/services", json={"source": str(folder)})
+    assert api.get("/v1/services/loading").json()["state"] == "starting"
+    answer = repair(api, "teh", deadline_ms=10000)
+    assert (answer["decision"], answer["service_id"]) == ("REPAIR", "loading")

@@ -165,7 +165,9 @@ async def test_crash_loop_stops_restarting(make_supervisor, make_package) -> Non
     assert "crashing after 1 requests" in (supervisor.status("svc").last_error or "")
 
 
-async def test_sigterm_ignored_is_killed_after_grace(make_supervisor, make_package) -> None:
+async def test_sigterm_ignored_is_killed_after_grace(
+    make_supervisor, make_package, tmp_path: Path
+) -> None:
     supervisor = await make_supervisor(fast_supervisor(stop_grace_s=0.5))
     supervisor.add(spec(make_package("svc", knobs=FakeKnobs(ignore_sigterm=True))))
     status = await supervisor.start("svc")
@@ -174,6 +176,7 @@ async def test_sigterm_ignored_is_killed_after_grace(make_supervisor, make_packa
     assert 0.5 <= time.monotonic() - started < 5
     assert not psutil.pid_exists(status.pid) or psutil.Process(status.pid).status() == "zombie"
     assert supervisor.status("svc").state is ServiceState.STOPPED
+    assert not list((tmp_path / "run").iterdir())  # its pid file went with it
 
 
 async def test_unhealthy_service_is_restarted(
