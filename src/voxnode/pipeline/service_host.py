@@ -15,7 +15,7 @@ from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_spec import ServiceSpec
-from voxnode.contracts.service_status import ServiceStatus
+from voxnode.contracts.service_status import ServiceState, ServiceStatus
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 from voxnode.packages.registry import RegistryData
@@ -86,6 +86,9 @@ class ServiceHost:
                     f"{result.previous_version} keeps serving: {exc.message}"
                 ) from exc
             self._refresh_registry()
+            failed = self.supervisor.status(package.service_id).state is ServiceState.FAILED
+            if failed and self._settings.autostart and package.manifest.autostart:
+                self.supervisor.start_soon(package.service_id)  # an upgrade is how one fixes it
             self._publish(
                 EventType.SERVICE_UPGRADED,
                 package.service_id,

@@ -203,3 +203,15 @@ def test_repair_waits_for_a_service_that_is_starting(
     assert api.get("/v1/services/loading").json()["state"] == "starting"
     answer = repair(api, "teh", deadline_ms=10000)
     assert (answer["decision"], answer["service_id"]) == ("REPAIR", "loading")
+
+
+def test_upgrading_a_failed_service_starts_the_new_version(
+    api: TestClient, make_package: MakePackage
+) -> None:
+    api.post(
+        "/v1/services",
+        json={"source": str(make_package("fix", knobs=FakeKnobs(crash_at_start=True)))},
+    )
+    wait_state(api, "fix", "failed")
+    api.post("/v1/services", json={"source": str(make_package("fix", version="1.0.1"))})
+    assert wait_state(api, "fix", "ready")["version"] == "1.0.1"
