@@ -28,7 +28,6 @@ from voxnode.pipeline.service_host import ServiceHost
 log = logging.getLogger(__name__)
 
 NORMALIZE_SUBTYPE = "normalize"
-_WAITABLE = (ServiceState.STOPPED, ServiceState.STARTING)
 
 
 def primary_language(lang: str) -> str:
@@ -117,31 +116,30 @@ class RepairRouter:
     ) -> _StepOutcome:
         """Try the ready services of one step in turn, then start a stopped one on demand."""
         supervisor = self._host.supervisor
-        ready = [s for s in group if supervisor.status(s.service_id).state is ServiceState.READY]
+        states = {spec.service_id: supervisor.status(spec.service_id).state for spec in group}
+        ready = [spec for spec in group if states[spec.service_id] is ServiceState.READY]
         reason: str = ReasonCode.SERVICE_NOT_AVAILABLE
         for spec in ready:
             outcome = await self._call(spec, request, deadline)
-            if outcome.response is not None:
+            if outcome.response is not None or outcome.reason == ReasonCode.TIMEOUT:
                 return outcome
             reason = outcome.reason or reason
-            if reason == ReasonCode.TIMEOUT:
-                return outcome
         if ready:
             return _StepOutcome(None, reason)
-        # One already starting is waited for; otherwise a stopped one is started on demand.
-        waitable = sorted(
-            (s for s in group if supervisor.status(s.service_id).state in _WAITABLE),
-            key=lambda s: supervisor.status(s.service_id).state is not ServiceState.STARTING,
-        )
+        # None ready: wait for one already starting, else start a stopped one on demand.
+        waitable = [s for s in group if states[s.service_id] is ServiceState.STARTING] + [
+            s for s in group if states[s.service_id] is ServiceState.STOPPED
+        ]
+        if not waitable:
+            return _StepOutcome(None, ReasonCode.SERVICE_NOT_AVAILABLE)
+        spec = waitable[0]
         wait_s = min(self._settings.on_demand_wait_s, deadline - time.perf_counter())
-        for spec in waitable[:1]:
-            try:
-                await supervisor.ensure_ready(spec.service_id, timeout_s=max(wait_s, 0.001))
-            except VoxnodeError as exc:
-                log.info("repair: %s not available: %s", spec.service_id, exc.message)
-                return _StepOutcome(None, ReasonCode.SERVICE_NOT_AVAILABLE)
-            return await self._call(spec, request, deadline)
-        return _StepOutcome(None, ReasonCode.SERVICE_NOT_AVAILABLE)
+        try:
+            await supervisor.ensure_ready(spec.service_id, timeout_s=max(wait_s, 0.001))
+        except VoxnodeError as exc:
+            log.info("repair: %s not available: %s", spec.service_id, exc.message)
+            return _StepOutcome(None, ReasonCode.SERVICE_NOT_AVAILABLE)
+        return await self._call(spec, request, deadline)
 
     async def _call(
         self, spec: ServiceSpec, request: RepairRequest, deadline: float

@@ -5,36 +5,16 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MakePackage
-from voxnode.api.node_app import create_app
+from tests.integration.conftest import wait_state
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.testing import FakeKnobs
-
-
-@pytest.fixture
-def api(settings: NodeSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def wait_state(
-    api: TestClient, service_id: str, state: str, timeout_s: float = 20
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status: dict[str, Any] = api.get(f"/v1/services/{service_id}").json()
-        if status.get("state") == state:
-            return status
-        assert time.monotonic() < deadline, f"{service_id} stayed {status}"
-        time.sleep(0.05)
 
 
 def repair(api: TestClient, text: str, lang: str = "en", **extra: Any) -> dict[str, Any]:

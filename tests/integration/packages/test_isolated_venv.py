@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MakePackage
-from voxnode.api.node_app import create_app
+from tests.integration.conftest import wait_state
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.testing import FakeKnobs
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def api(settings: NodeSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def wait_ready(api: TestClient, service_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (status := api.get(f"/v1/services/{service_id}").json())["state"] != "ready":
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    return status  # type: ignore[no-any-return]
 
 
 def test_conflicting_versions_of_one_library_run_at_once(
@@ -42,7 +24,7 @@ def test_conflicting_versions_of_one_library_run_at_once(
         assert response.status_code == 201, response.text
     infos = {}
     for name in ("old-six", "new-six"):
-        status = wait_ready(api, name)
+        status = wait_state(api, name, "ready")
         infos[name] = httpx.get(f"{status['url']}/info").json()
     assert infos["old-six"]["module_version"] == "1.15.0"
     assert infos["new-six"]["module_version"] == "1.16.0"
