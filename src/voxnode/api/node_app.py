@@ -13,13 +13,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 
 import voxnode
-from voxnode.api import services_routes
+from voxnode.api import models_routes, services_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import RepairRequest, RepairResponse
+from voxnode.models.model_store_factory import open_model_store
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_host import ServiceHost
 
@@ -39,7 +40,11 @@ def create_app(settings: NodeSettings) -> FastAPI:
         await host.open()
         repair = RepairRouter(host, settings.repair)
         app.state.node = NodeState(
-            settings=settings, host=host, repair=repair, started_at=time.time()
+            settings=settings,
+            host=host,
+            repair=repair,
+            models=open_model_store(settings),
+            started_at=time.time(),
         )
         metrics = CollectorRegistry()
         metrics.register(NodeCollector(app.state.node))
@@ -53,6 +58,7 @@ def create_app(settings: NodeSettings) -> FastAPI:
     app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(services_routes.router)
+    app.include_router(models_routes.router)
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:

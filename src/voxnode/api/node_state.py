@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from voxnode.contracts.node_settings import NodeSettings
+from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_host import ServiceHost
 
@@ -16,6 +17,7 @@ class NodeState:
     settings: NodeSettings
     host: ServiceHost
     repair: RepairRouter
+    models: ModelStore
     started_at: float
 
 

@@ -4,56 +4,33 @@ the registry and the processes); without one, package commands work on the home 
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import socket
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
 
 import typer
 import uvicorn
 
 from voxnode.api.node_app import create_app
+from voxnode.cli.cli_support import (
+    HomeOption,
+    JsonOption,
+    cli_errors,
+    print_result,
+    settings_for,
+)
 from voxnode.cli.demo import run_demo
+from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.contracts.errors import VoxnodeError
-from voxnode.contracts.node_settings import NodeSettings, default_home
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-P = ParamSpec("P")
-R = TypeVar("R")
-
-HomeOption = typer.Option(None, "--home", envvar="VOXNODE_HOME", help="Node home (VOXNODE_HOME)")
-JsonOption = typer.Option(False, "--json", help="Print JSON")
-
-
-def _settings(home: Path | None, **overrides: Any) -> NodeSettings:
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return NodeSettings(home=home or default_home(), **given)
-
-
-def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """A VoxnodeError becomes `error [CODE]: message` on stderr and exit code 1."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except VoxnodeError as exc:
-            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _print(payload: Any, as_json: bool, text: str) -> None:
-    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False) if as_json else text)
+app.add_typer(models_app, name="models")
+app.add_typer(engines_app, name="engines")
 
 
 @app.command()
@@ -65,7 +42,7 @@ def up(
     no_autostart: bool = typer.Option(False, "--no-autostart", help="Start no service at start-up"),
 ) -> None:
     """Run the node in the foreground until Ctrl-C or SIGTERM; every service stops with it."""
-    settings = _settings(home, host=host, port=port, autostart=False if no_autostart else None)
+    settings = settings_for(home, host=host, port=port, autostart=False if no_autostart else None)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -101,7 +78,7 @@ def up(
 @cli_errors
 def services(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
     """List installed services and their state."""
-    settings = _settings(home)
+    settings = settings_for(home)
     client = find_node(settings.home)
     if client is not None:
         rows = client.request("GET", "/v1/services")["services"]
@@ -123,7 +100,7 @@ def services(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None
             f"{row['service_id']:28} {row['version']:10} {row['state']:10} "
             f"{row.get('port') or '':<6} {row.get('last_error') or ''}"
         )
-    _print(rows, as_json, "\n".join(lines) if rows else "no services installed")
+    print_result(rows, as_json, "\n".join(lines) if rows else "no services installed")
 
 
 @app.command("install-service")
@@ -137,13 +114,13 @@ def install_service(
     as_json: bool = JsonOption,
 ) -> None:
     """Install (or upgrade to) a service package; a running node starts it at once."""
-    settings = _settings(home)
+    settings = settings_for(home)
     client = find_node(settings.home)
     if not _is_url(source) and Path(source).exists():
         source = str(Path(source).resolve())
     if client is not None:
         status = client.request("POST", "/v1/services", {"source": source, "sha256": sha256})
-        _print(
+        print_result(
             status,
             as_json,
             f"installed {status['service_id']} {status['version']}: {status['state']}",
@@ -157,7 +134,7 @@ def install_service(
         "version": result.package.version,
         "previous_version": result.previous_version,
     }
-    _print(
+    print_result(
         payload,
         as_json,
         f"installed {payload['service_id']} {payload['version']} (starts with `voxnode up`)",
@@ -168,7 +145,7 @@ def install_service(
 @cli_errors
 def uninstall_service(service_id: str, home: Path | None = HomeOption) -> None:
     """Stop the service (when the node runs) and remove every installed version."""
-    settings = _settings(home)
+    settings = settings_for(home)
     client = find_node(settings.home)
     if client is not None:
         client.request("DELETE", f"/v1/services/{service_id}")
@@ -185,7 +162,7 @@ def rollback_service(
     home: Path | None = HomeOption,
 ) -> None:
     """Make an older installed version current again (the running node switches to it)."""
-    settings = _settings(home)
+    settings = settings_for(home)
     client = find_node(settings.home)
     if client is not None:
         status = client.request("POST", f"/v1/services/{service_id}/rollback", {"version": version})
@@ -203,7 +180,9 @@ def rollback_service(
 @cli_errors
 def start(service_id: str, home: Path | None = HomeOption) -> None:
     """Start a service and wait until it is ready."""
-    status = require_node(_settings(home).home).request("POST", f"/v1/services/{service_id}/start")
+    status = require_node(settings_for(home).home).request(
+        "POST", f"/v1/services/{service_id}/start"
+    )
     typer.echo(f"{service_id}: {status['state']} on port {status['port']}")
 
 
@@ -211,7 +190,9 @@ def start(service_id: str, home: Path | None = HomeOption) -> None:
 @cli_errors
 def stop(service_id: str, home: Path | None = HomeOption) -> None:
     """Stop a service (SIGTERM, then SIGKILL after the grace period)."""
-    status = require_node(_settings(home).home).request("POST", f"/v1/services/{service_id}/stop")
+    status = require_node(settings_for(home).home).request(
+        "POST", f"/v1/services/{service_id}/stop"
+    )
     typer.echo(f"{service_id}: {status['state']}")
 
 
@@ -225,8 +206,10 @@ def repair(
 ) -> None:
     """Send one text through POST /v1/repair on the running node."""
     body = {"job_id": "cli", "session_id": "cli", "lang": lang, "text_in": text}
-    answer = require_node(_settings(home).home).request("POST", "/v1/repair", body)
-    _print(answer, as_json, f"{answer['decision']}: {answer['text_out']}  {answer['reason_codes']}")
+    answer = require_node(settings_for(home).home).request("POST", "/v1/repair", body)
+    print_result(
+        answer, as_json, f"{answer['decision']}: {answer['text_out']}  {answer['reason_codes']}"
+    )
 
 
 @app.command()

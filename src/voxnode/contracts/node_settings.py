@@ -65,6 +65,19 @@ class RepairRoutingSettings(BaseModel):
     """How long a repair waits for a stopped repair service that it starts."""
 
 
+class ModelSettings(BaseModel):
+    dir: Path | None = None
+    """Where models live; None: `<home>/models`."""
+    download_stall_timeout_s: float = Field(30.0, gt=0)
+    """No byte for this long: the connection is dropped and the download resumed."""
+    download_attempts: int = Field(6, ge=1)
+    idle_ttl_s: float = Field(600.0, gt=0)
+    """A loaded, unpinned model unused for this long is unloaded."""
+    memory_reserve_mb: int = Field(512, ge=0)
+    """Memory a model load must leave free, or it is refused."""
+    pip_timeout_s: float = Field(900.0, gt=0)
+
+
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
@@ -78,6 +91,11 @@ class NodeSettings(BaseSettings):
     supervisor: SupervisorSettings = SupervisorSettings()
     packages: PackageSettings = PackageSettings()
     repair: RepairRoutingSettings = RepairRoutingSettings()
+    models: ModelSettings = ModelSettings()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.models.dir or self.home / "models"
 
     @classmethod
     def settings_customise_sources(

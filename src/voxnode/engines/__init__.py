@@ -1,0 +1,4 @@
+"""LLM engines behind one Protocol.
+
+A: llama.cpp in process; B: llama-server over HTTP; C: ExLlamaV2 (GPU, own venv).
+"""

@@ -1,0 +1,55 @@
+"""Build the engine a service asks for from one settings object (parameters only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from voxnode.engines.engine_chain import EngineChain, EngineFactory, engine_order
+from voxnode.engines.exllamav2_engine import ExLlamaV2Config, ExLlamaV2Engine
+from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
+from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine
+from voxnode.engines.llm_engine import EngineUnavailableError
+
+
+class EngineSettings(BaseModel):
+    engine: str = "auto"
+    """auto (seed order with fallback), llama-cpp, llama-server or exllamav2."""
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+    """None: every core."""
+    gpu_layers: int | None = None
+    """None: all layers when a GPU build is present, else 0."""
+    server_parallel: int = Field(4, ge=1)
+    """llama-server slots (scored texts decode together)."""
+    server_binary: Path | None = None
+    exl2_model_dir: Path | None = None
+    """An EXL2 folder for engine C; without one engine C is skipped."""
+
+
+def build_engine(model_path: Path, settings: EngineSettings) -> EngineChain:
+    def engine_a() -> LlamaCppEngine:
+        config = LlamaConfig(
+            model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+            gpu_layers=settings.gpu_layers,
+        )  # fmt: skip
+        return LlamaCppEngine(config)
+
+    def engine_b() -> LlamaServerEngine:
+        config = LlamaServerConfig(
+            model_path, binary=settings.server_binary, n_ctx=settings.n_ctx,
+            parallel=settings.server_parallel, n_threads=settings.n_threads,
+            gpu_layers=999 if settings.gpu_layers is None else settings.gpu_layers,
+        )  # fmt: skip
+        return LlamaServerEngine(config)
+
+    def engine_c() -> ExLlamaV2Engine:
+        if settings.exl2_model_dir is None:
+            raise EngineUnavailableError("no EXL2 model configured (exl2_model_dir)")
+        return ExLlamaV2Engine(ExLlamaV2Config(settings.exl2_model_dir, settings.n_ctx))
+
+    makers: dict[str, EngineFactory] = {
+        "llama-cpp": engine_a, "llama-server": engine_b, "exllamav2": engine_c,
+    }  # fmt: skip
+    return EngineChain([(name, makers[name]) for name in engine_order(settings.engine)])

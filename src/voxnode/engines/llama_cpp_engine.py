@@ -1,0 +1,240 @@
+"""Engine A: llama.cpp in process through llama-cpp-python.
+
+All layers go to the GPU when the build supports offload (CUDA, Metal, Vulkan), none
+otherwise. One request at a time per model (a llama context is not thread-safe). Scoring
+evaluates the shared context once, then each text after it with logits for every position.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voxnode.engines.llm_engine import (
+    ChatMessage,
+    ChatResult,
+    EngineDeadlineError,
+    EngineError,
+    EngineHealth,
+    EngineLoadError,
+    EngineStats,
+    EngineUnavailableError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LlamaConfig:
+    model_path: Path
+    n_ctx: int = 2048
+    n_batch: int = 512
+    n_threads: int | None = None
+    """None: every core."""
+    gpu_layers: int | None = None
+    """None: all layers when the build can offload, else 0."""
+    seed: int = 0
+
+
+def llama_backend() -> str:
+    """The accelerator the installed llama-cpp-python was built for: cuda, metal, vulkan, cpu."""
+    llama_cpp = _import_llama_cpp()
+    info = llama_cpp.llama_print_system_info().decode(errors="replace").lower()
+    for backend in ("cuda", "metal", "vulkan", "rocm", "sycl"):
+        if backend in info:
+            return backend
+    return "cpu"
+
+
+class LlamaCppEngine:
+    name = "llama-cpp"
+
+    def __init__(self, config: LlamaConfig):
+        llama_cpp = _import_llama_cpp()
+        if not config.model_path.is_file():
+            raise EngineLoadError(f"no model file at {config.model_path}")
+        offload = bool(llama_cpp.llama_supports_gpu_offload())
+        layers = config.gpu_layers if config.gpu_layers is not None else (-1 if offload else 0)
+        try:
+            self._llm: Any = llama_cpp.Llama(
+                model_path=str(config.model_path), n_ctx=config.n_ctx, n_batch=config.n_batch,
+                n_threads=config.n_threads or os.cpu_count(), n_gpu_layers=layers,
+                seed=config.seed, verbose=False,
+            )  # fmt: skip
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineLoadError(f"llama.cpp could not load {config.model_path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self._stats = EngineStats(
+            engine=self.name, model=config.model_path.name, backend=llama_backend(),
+            gpu_layers=layers if layers >= 0 else int(self._llm.model.n_layer()),
+        )  # fmt: skip
+
+    @property
+    def raw(self) -> Any:
+        """The llama_cpp.Llama underneath (benchmarks compare against it)."""
+        return self._llm
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        deadline: float | None = None,
+    ) -> ChatResult:
+        started = time.monotonic()
+        first: float | None = None
+        pieces: list[str] = []
+        finish = "stop"
+        for piece, reason in self._generate(messages, max_tokens, temperature, stop, deadline):
+            if piece:
+                first = first or time.monotonic()
+                pieces.append(piece)
+            finish = reason or finish
+        ended = time.monotonic()
+        completion = len(pieces)
+        return ChatResult(
+            text="".join(pieces), prompt_tokens=max(int(self._llm.n_tokens) - completion, 0),
+            completion_tokens=completion, finish_reason=finish,
+            ttft_s=(first or ended) - started, total_s=ended - started,
+        )  # fmt: skip
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        for piece, _ in self._generate(messages, max_tokens, temperature, stop, deadline):
+            if piece:
+                yield piece
+
+    def score(
+        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+    ) -> list[float]:
+        llm = self._llm
+        with self._lock:
+            try:
+                prefix = [self._start_token(), *self._tokens(context)]
+                first = self._decode(prefix, 0, all_logits=False)[-1]
+                results = []
+                for text in texts:
+                    _check(deadline)
+                    tokens = self._tokens(text)
+                    if not tokens:
+                        results.append(0.0)
+                        continue
+                    rows = self._decode(tokens[:-1], len(prefix), all_logits=True)
+                    logits = np.vstack([first[None, :], rows]) if len(rows) else first[None, :]
+                    results.append(_sum_logprobs(logits, tokens))
+                self._stats.scored_texts += len(texts)
+                return results
+            except RuntimeError as exc:
+                self._stats.errors += 1
+                raise EngineError(f"llama.cpp scoring failed: {exc}") from exc
+            finally:
+                llm._ctx.kv_cache_clear()
+                llm.n_tokens = 0  # the next chat evaluates its prompt from scratch
+
+    def health(self) -> EngineHealth:
+        return EngineHealth(ok=True, engine=self.name, detail=self._stats.model)
+
+    def stats(self) -> EngineStats:
+        return self._stats
+
+    def close(self) -> None:
+        with self._lock:
+            self._llm.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        deadline: float | None,
+    ) -> Iterator[tuple[str, str | None]]:
+        _check(deadline)
+        with self._lock:
+            self._stats.requests += 1
+            chunks = self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None,
+                stream=True,
+            )  # fmt: skip
+            produced = 0
+            try:
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    piece = choice["delta"].get("content") or ""
+                    produced += bool(piece)
+                    yield piece, choice.get("finish_reason")
+                    _check(deadline)
+            except RuntimeError as exc:
+                self._stats.errors += 1
+                raise EngineError(f"llama.cpp generation failed: {exc}") from exc
+            finally:
+                chunks.close()
+                self._stats.completion_tokens += produced
+                self._stats.prompt_tokens += max(int(self._llm.n_tokens) - produced, 0)
+
+    def _tokens(self, text: str) -> list[int]:
+        if not text:
+            return []
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _start_token(self) -> int:
+        bos = int(self._llm.token_bos())
+        return bos if bos >= 0 else int(self._llm.token_eos())
+
+    def _decode(self, tokens: Sequence[int], n_past: int, *, all_logits: bool) -> np.ndarray:
+        """Evaluate tokens after position n_past; logits of every position, or of the last."""
+        llm = self._llm
+        n_vocab = int(llm.n_vocab())
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        rows: list[np.ndarray] = []
+        step = int(llm.n_batch)
+        for start in range(0, len(tokens), step):
+            batch = list(tokens[start : start + step])
+            llm._batch.set_batch(batch=batch, n_past=n_past + start, logits_all=all_logits)
+            llm._ctx.decode(llm._batch)
+            count = len(batch) if all_logits else 1
+            out = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(count * n_vocab,))
+            rows.append(out.reshape(count, n_vocab).copy())
+        if not rows:
+            return np.empty((0, n_vocab), dtype=np.float32)
+        return np.vstack(rows) if all_logits else rows[-1]
+
+
+def _sum_logprobs(logits: np.ndarray, tokens: Sequence[int]) -> float:
+    """Sum over rows of log_softmax(row)[token]: row i predicts tokens[i]."""
+    peak = logits.max(axis=1, keepdims=True)
+    log_norm = peak[:, 0] + np.log(np.exp(logits - peak).sum(axis=1))
+    chosen = logits[np.arange(len(tokens)), np.asarray(tokens)]
+    return float((chosen - log_norm).sum())
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise EngineDeadlineError("the deadline passed before the engine finished")
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            "llama-cpp-python is not installed (pip install 'voxnode[llm]')"
+        ) from exc
+    return llama_cpp

@@ -1,0 +1,332 @@
+"""Engine B (Plan B): the official llama-server executable as a child process, over HTTP.
+
+Same Protocol as engine A. Chat maps to `/v1/chat/completions` (streamed, so a deadline
+stops generation). llama-server has no prompt log-probabilities, so `score` asks it to
+generate the text itself under a grammar that allows only its tokens (`<[id]>`: the
+tokenizer's own split, the one engine A scores), with `n_probs`: each forced token comes
+back with its log-probability from the raw logits. Texts whose split has byte-fallback
+pieces (rare characters) are forced character by character instead, which llama.cpp's
+grammar handles; their scores can differ a little from engine A's. Texts are sent at
+once and run in the server's parallel slots (one batched decode step for all of them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from voxnode.engines.llama_server_binary import find_llama_server
+from voxnode.engines.llm_engine import (
+    ChatMessage,
+    ChatResult,
+    EngineDeadlineError,
+    EngineError,
+    EngineHealth,
+    EngineLoadError,
+    EngineStats,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LlamaServerConfig:
+    model_path: Path
+    binary: Path | None = None
+    """None: find_llama_server()."""
+    n_ctx: int = 2048
+    """Context per slot."""
+    parallel: int = 4
+    """Slots: requests (and scored texts) decoded together."""
+    n_threads: int | None = None
+    gpu_layers: int = 0
+    """Layers offloaded to the GPU (999: all); only a GPU build of llama-server uses it."""
+    startup_timeout_s: float = 120.0
+    extra_args: tuple[str, ...] = ()
+
+
+class LlamaServerEngine:
+    name = "llama-server"
+
+    def __init__(self, config: LlamaServerConfig):
+        if not config.model_path.is_file():
+            raise EngineLoadError(f"no model file at {config.model_path}")
+        binary = config.binary or find_llama_server()
+        self._port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self._port}"
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the child)
+            prefix="llama-server-", suffix=".log", delete=False
+        )
+        command = [
+            str(binary), "-m", str(config.model_path), "--host", "127.0.0.1",
+            "--port", str(self._port), "-c", str(config.n_ctx * config.parallel),
+            "-np", str(config.parallel), "-t", str(config.n_threads or os.cpu_count() or 1),
+            "-ngl", str(config.gpu_layers), "--no-webui", *config.extra_args,
+        ]  # fmt: skip
+        self._process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self._client = httpx.Client(base_url=self.base_url, timeout=None)
+        self._closed = False
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=config.parallel, thread_name_prefix="score")
+        try:
+            self._wait_ready(config.startup_timeout_s)
+            props = self._client.get("/props").json()
+            self._start_token = self._tokenize(props.get("bos_token") or "", special=True)
+        except BaseException:
+            self.close()
+            raise
+        self._stats = EngineStats(
+            engine=self.name, model=config.model_path.name,
+            backend="gpu" if config.gpu_layers else "cpu", gpu_layers=config.gpu_layers,
+            extra={"pid": str(self._process.pid), "url": self.base_url},
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        deadline: float | None = None,
+    ) -> ChatResult:
+        started = time.monotonic()
+        first: float | None = None
+        pieces: list[str] = []
+        finish = "stop"
+        usage: dict[str, int] = {}
+        for event in self._chat_events(messages, max_tokens, temperature, stop, deadline):
+            choice = (event.get("choices") or [{}])[0]
+            piece = (choice.get("delta") or {}).get("content") or ""
+            if piece:
+                first = first or time.monotonic()
+                pieces.append(piece)
+            finish = choice.get("finish_reason") or finish
+            usage = event.get("usage") or usage
+        ended = time.monotonic()
+        completion = int(usage.get("completion_tokens", len(pieces)))
+        return ChatResult(
+            text="".join(pieces), prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=completion, finish_reason=finish,
+            ttft_s=(first or ended) - started, total_s=ended - started,
+        )  # fmt: skip
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        for event in self._chat_events(messages, max_tokens, temperature, stop, deadline):
+            choice = (event.get("choices") or [{}])[0]
+            piece = (choice.get("delta") or {}).get("content") or ""
+            if piece:
+                yield piece
+
+    def score(
+        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+    ) -> list[float]:
+        prompt: list[int | str] = [*self._start_token, *([context] if context else [])]
+        futures = [self._pool.submit(self._score_one, prompt, t, deadline) for t in texts]
+        results = [future.result() for future in futures]
+        self._stats.scored_texts += len(texts)
+        return results
+
+    def health(self) -> EngineHealth:
+        if self._process.poll() is not None:
+            return EngineHealth(False, self.name, f"exited with code {self._process.returncode}")
+        try:
+            response = self._client.get("/health", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return EngineHealth(False, self.name, str(exc))
+        return EngineHealth(response.status_code == 200, self.name, response.text[:200])
+
+    def stats(self) -> EngineStats:
+        return self._stats
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _chat_events(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str],
+        deadline: float | None,
+    ) -> Iterator[dict[str, Any]]:
+        body = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": max_tokens, "temperature": temperature, "stop": list(stop) or None,
+            "stream": True, "stream_options": {"include_usage": True},
+        }  # fmt: skip
+        self._stats.requests += 1
+        with self._request("POST", "/v1/chat/completions", body, deadline) as response:
+            for line in response.iter_lines():
+                _check(deadline)
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                event = json.loads(line[6:])
+                usage = event.get("usage") or {}
+                self._stats.prompt_tokens += int(usage.get("prompt_tokens", 0))
+                self._stats.completion_tokens += int(usage.get("completion_tokens", 0))
+                yield event
+
+    def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
+        want = text.encode("utf-8")
+        if not want:
+            return 0.0
+        pieces = self._client.post("/tokenize", json={"content": text, "with_pieces": True}).json()[
+            "tokens"
+        ]
+        if all(isinstance(p["piece"], str) for p in pieces):
+            grammar = " ".join(f"<[{p['id']}]>" for p in pieces)  # the tokenizer's own split
+            n_predict = len(pieces)
+        else:  # byte-fallback pieces break token-id grammars: force the characters instead
+            grammar, n_predict = _gbnf_literal(text), len(want) + 1
+        body = {
+            "prompt": prompt, "n_predict": n_predict, "n_probs": 1, "temperature": 0.0,
+            "grammar": f"root ::= {grammar}", "cache_prompt": True,
+        }  # fmt: skip
+        with self._request("POST", "/completion", body, deadline, stream=False) as response:
+            probs = response.json().get("completion_probabilities") or []
+        total, got = 0.0, b""
+        for item in probs:
+            if got == want:
+                break
+            got += bytes(item["bytes"])
+            total += float(item["logprob"])
+        if got != want:
+            raise EngineError(f"llama-server did not reproduce the scored text ({got!r})")
+        return total
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        deadline: float | None,
+        *,
+        stream: bool = True,
+    ) -> Any:
+        _check(deadline)
+        if self._process.poll() is not None:
+            self._stats.errors += 1
+            raise EngineError(f"llama-server exited with code {self._process.returncode}")
+        timeout = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+        return _Response(self, method, path, body, timeout, stream)
+
+    def _tokenize(self, text: str, *, special: bool) -> list[int]:
+        if not text:
+            return []
+        response = self._client.post("/tokenize", json={"content": text, "parse_special": special})
+        return [int(t) for t in response.json()["tokens"]]
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        limit = time.monotonic() + timeout_s
+        while time.monotonic() < limit:
+            if self._process.poll() is not None:
+                raise EngineLoadError(
+                    f"llama-server exited with code {self._process.returncode}: {self._tail()}"
+                )
+            try:
+                if self._client.get("/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise EngineLoadError(f"llama-server not ready after {timeout_s} s: {self._tail()}")
+
+    def _tail(self) -> str:
+        self._log.flush()
+        return Path(self._log.name).read_text(errors="replace")[-600:].strip()
+
+
+class _Response:
+    """One HTTP exchange with the errors mapped: timeout past the deadline, engine failures."""
+
+    def __init__(
+        self,
+        engine: LlamaServerEngine,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        timeout: float | None,
+        stream: bool,
+    ):
+        self._engine, self._stream = engine, stream
+        self._request = engine._client.build_request(method, path, json=body, timeout=timeout)
+
+    def __enter__(self) -> httpx.Response:
+        try:
+            self._response = self._engine._client.send(self._request, stream=self._stream)
+        except httpx.TimeoutException as exc:
+            raise EngineDeadlineError("the deadline passed before llama-server answered") from exc
+        except httpx.HTTPError as exc:
+            self._engine._stats.errors += 1
+            raise EngineError(f"llama-server: {exc}") from exc
+        if self._response.status_code != 200:
+            self._response.read()
+            self._engine._stats.errors += 1
+            raise EngineError(
+                f"llama-server: HTTP {self._response.status_code}: {self._response.text[:300]}"
+            )
+        return self._response
+
+    def __exit__(self, *exc: object) -> None:
+        self._response.close()
+
+
+def _gbnf_literal(text: str) -> str:
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        .replace("\r", "\\r").replace("\t", "\\t")
+    )  # fmt: skip
+    return f'"{escaped}"'
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise EngineDeadlineError("the deadline passed before the engine finished")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
