@@ -5,13 +5,23 @@ PY := $(VENV)/bin/python
 
 .PHONY: setup test test-fast lint demo bench clean
 
+# llama.cpp builds: no multimodal part, and no AMX (its buffer type segfaults in VMs that
+# expose AMX without its state; AVX-512 and weight repacking stay on).
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_SERVER := $(HOME)/.cache/voxnode/llama-server/0.3.36/llama-server
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
+		$(PY) -m pip install --quiet -e '.[dev,llm]'
 	touch $@
 
-setup: $(VENV)/.installed
+# Engine B: llama-server built once from the same llama.cpp source (user cache).
+$(LLAMA_SERVER): | $(VENV)/.installed
+	$(PY) -m voxnode.cli.main engines build-server --dest $(LLAMA_SERVER)
+
+setup: $(VENV)/.installed $(LLAMA_SERVER)
 
 # Whole suite: lint, types, unit, integration, e2e.
 test: setup
@@ -35,6 +45,7 @@ demo: setup
 bench: setup
 	$(PY) bench/supervisor_overhead.py
 	$(PY) bench/idle_cpu.py
+	$(PY) bench/engine_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -77,7 +77,11 @@ class LlamaServerEngine:
         self._process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self._client = httpx.Client(base_url=self.base_url, timeout=None)
+        # no keep-alive: llama-server drops idle connections, and a request racing that close
+        # fails with "disconnected without sending a response" (a loopback connect is ~0.1 ms)
+        self._client = httpx.Client(
+            base_url=self.base_url, timeout=None, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self._closed = False
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=config.parallel, thread_name_prefix="score")
