@@ -80,7 +80,8 @@ def raw_server(model: Path, tokens: int, threads: int) -> tuple[subprocess.Popen
     command = [str(find_llama_server()), "-m", str(model), "--port", str(port), "-c",
                str(N_CTX), "-np", "1", "-t", str(threads), "--no-webui"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)  # as engine B does
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=no_keepalive)
     while True:
         try:
             if client.get("/health").status_code == 200:
