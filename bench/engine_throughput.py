@@ -25,9 +25,10 @@ import psutil
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
 from voxnode.engines.llama_server_binary import find_llama_server
-from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine, _free_port
+from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine
 from voxnode.engines.llm_engine import ChatMessage
 from voxnode.models.model_store_factory import open_model_store
+from voxnode.testing import free_port
 
 PROMPT = [ChatMessage("user", "Write a short paragraph about the sea.")]
 CANDIDATES = [
@@ -76,7 +77,7 @@ def raw_library(model: Path, tokens: int, threads: int) -> Any:
 
 
 def raw_server(model: Path, tokens: int, threads: int) -> tuple[subprocess.Popen[bytes], Any]:
-    port = _free_port()
+    port = free_port()
     command = [str(find_llama_server()), "-m", str(model), "--port", str(port), "-c",
                str(N_CTX), "-np", "1", "-t", str(threads), "--no-webui"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

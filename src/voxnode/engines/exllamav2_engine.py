@@ -9,20 +9,20 @@ text position. Chat uses the ChatML template (Qwen's).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
-    EngineDeadlineError,
     EngineHealth,
     EngineLoadError,
     EngineStats,
     EngineUnavailableError,
+    check_deadline,
+    timed_chat,
 )
 
 
@@ -72,19 +72,12 @@ class ExLlamaV2Engine:
         stop: Sequence[str] = (),
         deadline: float | None = None,
     ) -> ChatResult:
-        started = time.monotonic()
-        first: float | None = None
-        pieces: list[str] = []
-        for piece in self.stream(
+        pieces = self.stream(
             messages, max_tokens=max_tokens, temperature=temperature, stop=stop, deadline=deadline
-        ):
-            first = first or time.monotonic()
-            pieces.append(piece)
-        ended = time.monotonic()
-        finish = "length" if len(pieces) >= max_tokens else "stop"
-        return ChatResult(
-            "".join(pieces), 0, len(pieces), finish, (first or ended) - started, ended - started
         )
+        result = timed_chat((piece, None) for piece in pieces)
+        finish = "length" if result.completion_tokens >= max_tokens else "stop"
+        return replace(result, finish_reason=finish)
 
     def stream(
         self,
@@ -97,7 +90,7 @@ class ExLlamaV2Engine:
     ) -> Iterator[str]:
         from exllamav2.generator import ExLlamaV2DynamicJob  # type: ignore[import-not-found]
 
-        _check(deadline)
+        check_deadline(deadline)
         settings = self._settings_cls()
         settings.temperature = temperature
         if temperature == 0.0:
@@ -117,7 +110,7 @@ class ExLlamaV2Engine:
                         if piece:
                             self._stats.completion_tokens += 1
                             yield piece
-                    _check(deadline)
+                    check_deadline(deadline)
             finally:
                 self._generator.clear_queue()
 
@@ -129,7 +122,7 @@ class ExLlamaV2Engine:
         results = []
         with self._lock, torch.inference_mode():
             for text in texts:
-                _check(deadline)
+                check_deadline(deadline)
                 ids = self._tokenizer.encode(text, add_bos=prefix is None)
                 full = ids if prefix is None else torch.cat([prefix, ids], dim=-1)
                 logits = self._model.forward(full).float()  # no cache: one full pass
@@ -157,11 +150,6 @@ class ExLlamaV2Engine:
 def _chatml(messages: Sequence[ChatMessage]) -> str:
     turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
     return turns + "<|im_start|>assistant\n"
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() >= deadline:
-        raise EngineDeadlineError("the deadline passed before the engine finished")
 
 
 def _import_runtime() -> tuple[Any, Any, Any]:

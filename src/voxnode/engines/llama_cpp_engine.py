@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,13 @@ import numpy as np
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
-    EngineDeadlineError,
     EngineError,
     EngineHealth,
     EngineLoadError,
     EngineStats,
     EngineUnavailableError,
+    check_deadline,
+    timed_chat,
 )
 
 
@@ -88,22 +88,9 @@ class LlamaCppEngine:
         stop: Sequence[str] = (),
         deadline: float | None = None,
     ) -> ChatResult:
-        started = time.monotonic()
-        first: float | None = None
-        pieces: list[str] = []
-        finish = "stop"
-        for piece, reason in self._generate(messages, max_tokens, temperature, stop, deadline):
-            if piece:
-                first = first or time.monotonic()
-                pieces.append(piece)
-            finish = reason or finish
-        ended = time.monotonic()
-        completion = len(pieces)
-        return ChatResult(
-            text="".join(pieces), prompt_tokens=max(int(self._llm.n_tokens) - completion, 0),
-            completion_tokens=completion, finish_reason=finish,
-            ttft_s=(first or ended) - started, total_s=ended - started,
-        )  # fmt: skip
+        result = timed_chat(self._generate(messages, max_tokens, temperature, stop, deadline))
+        prompt = max(int(self._llm.n_tokens) - result.completion_tokens, 0)
+        return replace(result, prompt_tokens=prompt)
 
     def stream(
         self,
@@ -128,7 +115,7 @@ class LlamaCppEngine:
                 first = self._decode(prefix, 0, all_logits=False)[-1]
                 results = []
                 for text in texts:
-                    _check(deadline)
+                    check_deadline(deadline)
                     tokens = self._tokens(text)
                     if not tokens:
                         results.append(0.0)
@@ -165,7 +152,7 @@ class LlamaCppEngine:
         stop: Sequence[str],
         deadline: float | None,
     ) -> Iterator[tuple[str, str | None]]:
-        _check(deadline)
+        check_deadline(deadline)
         with self._lock:
             self._stats.requests += 1
             chunks = self._llm.create_chat_completion(
@@ -180,7 +167,7 @@ class LlamaCppEngine:
                     piece = choice["delta"].get("content") or ""
                     produced += bool(piece)
                     yield piece, choice.get("finish_reason")
-                    _check(deadline)
+                    check_deadline(deadline)
             except RuntimeError as exc:
                 self._stats.errors += 1
                 raise EngineError(f"llama.cpp generation failed: {exc}") from exc
@@ -223,11 +210,6 @@ def _sum_logprobs(logits: np.ndarray, tokens: Sequence[int]) -> float:
     log_norm = peak[:, 0] + np.log(np.exp(logits - peak).sum(axis=1))
     chosen = logits[np.arange(len(tokens)), np.asarray(tokens)]
     return float((chosen - log_norm).sum())
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() >= deadline:
-        raise EngineDeadlineError("the deadline passed before the engine finished")
 
 
 def _import_llama_cpp() -> Any:

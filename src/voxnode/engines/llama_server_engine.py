@@ -22,7 +22,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from voxnode.engines.llm_engine import (
     EngineHealth,
     EngineLoadError,
     EngineStats,
+    check_deadline,
+    timed_chat,
 )
 
 
@@ -111,25 +114,13 @@ class LlamaServerEngine:
         stop: Sequence[str] = (),
         deadline: float | None = None,
     ) -> ChatResult:
-        started = time.monotonic()
-        first: float | None = None
-        pieces: list[str] = []
-        finish = "stop"
         usage: dict[str, int] = {}
-        for event in self._chat_events(messages, max_tokens, temperature, stop, deadline):
-            choice = (event.get("choices") or [{}])[0]
-            piece = (choice.get("delta") or {}).get("content") or ""
-            if piece:
-                first = first or time.monotonic()
-                pieces.append(piece)
-            finish = choice.get("finish_reason") or finish
-            usage = event.get("usage") or usage
-        ended = time.monotonic()
-        completion = int(usage.get("completion_tokens", len(pieces)))
-        return ChatResult(
-            text="".join(pieces), prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=completion, finish_reason=finish,
-            ttft_s=(first or ended) - started, total_s=ended - started,
+        result = timed_chat(
+            self._chat_pieces(messages, max_tokens, temperature, stop, deadline, usage)
+        )
+        return replace(
+            result, prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", result.completion_tokens)),
         )  # fmt: skip
 
     def stream(
@@ -141,9 +132,7 @@ class LlamaServerEngine:
         stop: Sequence[str] = (),
         deadline: float | None = None,
     ) -> Iterator[str]:
-        for event in self._chat_events(messages, max_tokens, temperature, stop, deadline):
-            choice = (event.get("choices") or [{}])[0]
-            piece = (choice.get("delta") or {}).get("content") or ""
+        for piece, _ in self._chat_pieces(messages, max_tokens, temperature, stop, deadline, {}):
             if piece:
                 yield piece
 
@@ -187,14 +176,16 @@ class LlamaServerEngine:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _chat_events(
+    def _chat_pieces(
         self,
         messages: Sequence[ChatMessage],
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
         deadline: float | None,
-    ) -> Iterator[dict[str, Any]]:
+        usage: dict[str, int],
+    ) -> Iterator[tuple[str, str | None]]:
+        """(piece, finish_reason) per streamed event; the server's token counts go in usage."""
         body = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": max_tokens, "temperature": temperature, "stop": list(stop) or None,
@@ -203,14 +194,17 @@ class LlamaServerEngine:
         self._stats.requests += 1
         with self._request("POST", "/v1/chat/completions", body, deadline) as response:
             for line in response.iter_lines():
-                _check(deadline)
+                check_deadline(deadline)
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
                 event = json.loads(line[6:])
-                usage = event.get("usage") or {}
-                self._stats.prompt_tokens += int(usage.get("prompt_tokens", 0))
-                self._stats.completion_tokens += int(usage.get("completion_tokens", 0))
-                yield event
+                counts = event.get("usage") or {}
+                usage.update(counts)
+                self._stats.prompt_tokens += int(counts.get("prompt_tokens", 0))
+                self._stats.completion_tokens += int(counts.get("completion_tokens", 0))
+                choice = (event.get("choices") or [{}])[0]
+                piece = (choice.get("delta") or {}).get("content") or ""
+                yield piece, choice.get("finish_reason")
 
     def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
         want = text.encode("utf-8")
@@ -240,6 +234,7 @@ class LlamaServerEngine:
             raise EngineError(f"llama-server did not reproduce the scored text ({got!r})")
         return total
 
+    @contextmanager
     def _request(
         self,
         method: str,
@@ -248,13 +243,31 @@ class LlamaServerEngine:
         deadline: float | None,
         *,
         stream: bool = True,
-    ) -> Any:
-        _check(deadline)
+    ) -> Iterator[httpx.Response]:
+        """One HTTP exchange with the errors mapped: the deadline, a dead server, a failure."""
+        check_deadline(deadline)
         if self._process.poll() is not None:
             self._stats.errors += 1
             raise EngineError(f"llama-server exited with code {self._process.returncode}")
         timeout = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-        return _Response(self, method, path, body, timeout, stream)
+        request = self._client.build_request(method, path, json=body, timeout=timeout)
+        try:
+            response = self._client.send(request, stream=stream)
+        except httpx.TimeoutException as exc:
+            raise EngineDeadlineError("the deadline passed before llama-server answered") from exc
+        except httpx.HTTPError as exc:
+            self._stats.errors += 1
+            raise EngineError(f"llama-server: {exc}") from exc
+        try:
+            if response.status_code != 200:
+                response.read()
+                self._stats.errors += 1
+                raise EngineError(
+                    f"llama-server: HTTP {response.status_code}: {response.text[:300]}"
+                )
+            yield response
+        finally:
+            response.close()
 
     def _tokenize(self, text: str, *, special: bool) -> list[int]:
         if not text:
@@ -282,52 +295,12 @@ class LlamaServerEngine:
         return Path(self._log.name).read_text(errors="replace")[-600:].strip()
 
 
-class _Response:
-    """One HTTP exchange with the errors mapped: timeout past the deadline, engine failures."""
-
-    def __init__(
-        self,
-        engine: LlamaServerEngine,
-        method: str,
-        path: str,
-        body: dict[str, Any],
-        timeout: float | None,
-        stream: bool,
-    ):
-        self._engine, self._stream = engine, stream
-        self._request = engine._client.build_request(method, path, json=body, timeout=timeout)
-
-    def __enter__(self) -> httpx.Response:
-        try:
-            self._response = self._engine._client.send(self._request, stream=self._stream)
-        except httpx.TimeoutException as exc:
-            raise EngineDeadlineError("the deadline passed before llama-server answered") from exc
-        except httpx.HTTPError as exc:
-            self._engine._stats.errors += 1
-            raise EngineError(f"llama-server: {exc}") from exc
-        if self._response.status_code != 200:
-            self._response.read()
-            self._engine._stats.errors += 1
-            raise EngineError(
-                f"llama-server: HTTP {self._response.status_code}: {self._response.text[:300]}"
-            )
-        return self._response
-
-    def __exit__(self, *exc: object) -> None:
-        self._response.close()
-
-
 def _gbnf_literal(text: str) -> str:
     escaped = (
         text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         .replace("\r", "\\r").replace("\t", "\\t")
     )  # fmt: skip
     return f'"{escaped}"'
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() >= deadline:
-        raise EngineDeadlineError("the deadline passed before the engine finished")
 
 
 def _free_port() -> int:

@@ -7,7 +7,8 @@ engine stops generating when it passes and raises DeadlineError instead of answe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -114,3 +115,30 @@ class LlmEngine(Protocol):
     def stats(self) -> EngineStats: ...
 
     def close(self) -> None: ...
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raise EngineDeadlineError once the absolute deadline (time.monotonic()) has passed."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise EngineDeadlineError("the deadline passed before the engine finished")
+
+
+def timed_chat(pieces: Iterable[tuple[str, str | None]]) -> ChatResult:
+    """Join streamed (piece, finish_reason) pairs, timing the first piece and the whole.
+
+    Token counts are the pieces seen; engines that know better replace them.
+    """
+    started = time.monotonic()
+    first: float | None = None
+    parts: list[str] = []
+    finish = "stop"
+    for piece, reason in pieces:
+        if piece:
+            first = first or time.monotonic()
+            parts.append(piece)
+        finish = reason or finish
+    ended = time.monotonic()
+    return ChatResult(
+        text="".join(parts), prompt_tokens=0, completion_tokens=len(parts),
+        finish_reason=finish, ttft_s=(first or ended) - started, total_s=ended - started,
+    )  # fmt: skip

