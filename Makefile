@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
-		$(PY) -m pip install --quiet -e '.[dev,llm]'
+		$(PY) -m pip install --quiet -e '.[dev,llm,repair]'
 	touch $@
 
 # Engine B: llama-server built once from the same llama.cpp source (user cache).

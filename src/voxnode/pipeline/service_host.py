@@ -39,7 +39,13 @@ class ServiceHost:
         self.home = NodeHome(settings.home)
         self.installer = PackageInstaller(self.home, settings.packages)
         self.supervisor = ProcessSupervisor(
-            settings=settings.supervisor, logs_dir=self.home.logs, pid_files=PidFiles(self.home.run)
+            settings=settings.supervisor,
+            logs_dir=self.home.logs,
+            pid_files=PidFiles(self.home.run),
+            service_env={
+                "VOXNODE_HOME": str(settings.home),
+                "VOXNODE_MODELS__DIR": str(settings.models_dir),
+            },
         )
         self.events = EventBus()
         self.supervisor.add_listener(self._on_status)

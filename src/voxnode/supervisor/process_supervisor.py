@@ -40,8 +40,15 @@ StatusListener = Callable[[RuntimeStatus], None]
 
 class ProcessSupervisor:
     def __init__(
-        self, *, settings: SupervisorSettings, logs_dir: os.PathLike[str], pid_files: PidFiles
+        self,
+        *,
+        settings: SupervisorSettings,
+        logs_dir: os.PathLike[str],
+        pid_files: PidFiles,
+        service_env: dict[str, str] | None = None,
     ):
+        """`service_env` is added to every service's environment (the node's home, where
+        models live), on top of the node's own environment."""
         self._settings = settings
         self._logs_dir = logs_dir
         self._pids = pid_files
@@ -57,7 +64,7 @@ class ProcessSupervisor:
         self._http = httpx.AsyncClient(trust_env=False)
         self._tasks: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
-        self._base_env = dict(os.environ)
+        self._base_env = dict(os.environ) | (service_env or {})
 
     # ----- lifecycle of the supervisor itself
 

@@ -1,0 +1,90 @@
+"""semantic-repair-en: normalise, then (when triggered) LLM-judged repair, behind the
+shared app. The engine comes from the engine layer (seed 000 section 6 order by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
+from voxnode.engines.engine_factory import EngineSettings, build_engine
+from voxnode.engines.llm_engine import LlmEngine
+from voxnode.models.model_store_factory import open_model_store
+from voxnode.services.common.repair_app import DeadlineExceeded
+from voxnode.services.common.text_diff import diff_items
+from voxnode.services.normalize.engine import EnNormalizer
+from voxnode.services.repair.en_repairer import EnDeadline, EnPolicy, EnRepairer
+from voxnode.services.repair.settings import RepairSettings
+
+
+class EnRepairService:
+    name = "semantic-repair-en"
+
+    def __init__(self, settings: RepairSettings, engine: LlmEngine | None = None):
+        self._settings = settings
+        self._engine = engine
+        self._normalizer = EnNormalizer()
+        self._repairer: EnRepairer | None = None
+        self._model_path: str | None = None
+
+    def load(self) -> None:
+        s = self._settings
+        if self._engine is None:
+            store = open_model_store(NodeSettings())
+            model = store.pull(s.llm_model)
+            self._model_path = str(model)
+            engine_settings = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=1024)
+            self._engine = build_engine(model, engine_settings)
+        policy = EnPolicy(
+            quality_threshold=s.quality_threshold, margin=s.en_margin,
+            rank_prior=s.en_rank_prior, llm_suggestion=s.en_llm_suggestion,
+            max_length_change=s.max_length_change, max_edit_ratio=s.max_edit_ratio,
+        )  # fmt: skip
+        self._repairer = EnRepairer(self._engine, policy)
+
+    def warm_up_request(self) -> RepairRequest:
+        return RepairRequest(
+            job_id="warm-up", session_id="warm-up", lang="en", quality_score=0.3,
+            text_in="i want to by a ticket for the meeting on wensday",
+        )  # fmt: skip
+
+    def repair(
+        self, request: RepairRequest, *, protected: list[str], deadline: float
+    ) -> RepairResponse:
+        assert self._repairer is not None
+        try:
+            outcome = self._repairer.repair(
+                request.text_in, quality=request.quality_score, meta=request.meta or {},
+                context=request.micro_context or "", glossary=protected, deadline=deadline,
+            )  # fmt: skip
+        except EnDeadline as exc:
+            raise DeadlineExceeded from exc
+        chosen = request.text_in if outcome.source is None else outcome.text
+        normalized = self._normalizer.normalize(chosen, glossary=protected)
+        reasons = [*outcome.triggered, *normalized.reason_codes]
+        reasons += [f"CANDIDATE_REJECTED:{why}" for why in sorted(set(outcome.rejected.values()))]
+        if outcome.source:
+            reasons.append("LLM_REPAIR_APPLIED")
+        elif outcome.triggered:
+            reasons.append("NO_CONFIDENT_REPAIR")
+        if normalized.text == request.text_in:
+            return RepairResponse(
+                decision=Decision.PASS, text_out=request.text_in, confidence=1.0,
+                reason_codes=reasons,
+            )  # fmt: skip
+        confidence = 1.0 if outcome.gain is None or not outcome.source else min(0.99, 0.5 + outcome.gain / 10)
+        return RepairResponse(
+            decision=Decision.REPAIR,
+            text_out=normalized.text,
+            confidence=round(confidence, 3),
+            reason_codes=reasons,
+            diff=diff_items(request.text_in, normalized.text),
+        )
+
+    def info(self) -> dict[str, Any]:
+        engine = self._engine
+        return {
+            "engine": type(engine).__name__,
+            "model": self._model_path,
+            "health": getattr(engine.health(), "__dict__", None) if engine else None,
+        }

@@ -1,0 +1,84 @@
+"""semantic-repair-zh: the Repairer behind the shared app (contract 3 in, ZhRepairer inside)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
+from voxnode.models.model_store_factory import open_model_store
+from voxnode.services.common.repair_app import DeadlineExceeded
+from voxnode.services.common.text_diff import diff_items
+from voxnode.services.repair.settings import RepairSettings
+from voxnode.services.repair.zh_lexicon import ZhLexicon
+from voxnode.services.repair.zh_repairer import DeadlineReached, ZhMargins, ZhRepairer
+
+
+class ZhRepairService:
+    name = "semantic-repair-zh"
+
+    def __init__(self, settings: RepairSettings):
+        self._settings = settings
+        self._repairer: ZhRepairer | None = None
+        self._files: dict[str, str] = {}
+
+    def load(self) -> None:
+        store = open_model_store(NodeSettings())
+        lm = store.pull(self._settings.zh_lm_model).parent
+        data = store.pull(self._settings.zh_lexicon_model).parent
+        lexicon = ZhLexicon(
+            lm_path=lm / "zh_CN.lm",
+            same_pinyin_path=data / "same_pinyin.txt",
+            common_chars_path=data / "common_char_set.txt",
+        )
+        lexicon.load()
+        s = self._settings
+        margins = ZhMargins(
+            first_margin=s.zh_first_margin,
+            next_margin=s.zh_next_margin,
+            residual_margin=s.zh_residual_margin,
+        )
+        self._repairer = ZhRepairer(lexicon, margins)
+        self._files = {"lm": str(lexicon.lm_path), "confusions": str(lexicon.same_pinyin_path)}
+
+    def warm_up_request(self) -> RepairRequest:
+        return RepairRequest(job_id="warm-up", session_id="warm-up", lang="zh", text_in="我们在会议是开会")
+
+    def repair(
+        self, request: RepairRequest, *, protected: list[str], deadline: float
+    ) -> RepairResponse:
+        assert self._repairer is not None
+        context = (request.micro_context or "")[-self._settings.micro_context_chars :]
+        try:
+            outcome = self._repairer.repair(
+                request.text_in, context=context, protected=protected, deadline=deadline
+            )
+        except DeadlineReached as exc:
+            raise DeadlineExceeded from exc
+        reasons: list[str] = []
+        if outcome.simplified:
+            reasons.append("TRADITIONAL_TO_SIMPLIFIED")
+        if outcome.edits:
+            reasons.append("HOMOPHONE_REPAIRED")
+        if outcome.abstained:
+            reasons.append("UNCERTAIN_LEFT_UNCHANGED")
+        if context:
+            reasons.append("MICRO_CONTEXT_USED")
+        if outcome.text == request.text_in:
+            return RepairResponse(
+                decision=Decision.PASS, text_out=request.text_in, confidence=1.0,
+                reason_codes=reasons,
+            )  # fmt: skip
+        gain = min((e.gain for e in outcome.edits), default=10.0)
+        return RepairResponse(
+            decision=Decision.REPAIR,
+            text_out=outcome.text,
+            confidence=round(min(0.99, 0.5 + gain / 20), 3),
+            reason_codes=reasons,
+            diff=diff_items(request.text_in, outcome.text),
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {"engine": "kenlm+pinyin", "files": self._files, "margins": vars(self._repairer.margins) if self._repairer else None}
+
+
