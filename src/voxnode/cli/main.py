@@ -22,6 +22,7 @@ from voxnode.cli.cli_support import (
     settings_for,
 )
 from voxnode.cli.demo import run_demo
+from voxnode.cli.eval_cli import eval_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.contracts.errors import VoxnodeError
@@ -31,6 +32,7 @@ from voxnode.packages.package_installer import PackageInstaller
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
+app.add_typer(eval_app, name="eval")
 
 
 @app.command()

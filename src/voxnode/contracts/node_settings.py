@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
+
 from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
@@ -58,7 +59,25 @@ class PackageSettings(BaseModel):
     pip_timeout_s: float = Field(900.0, gt=0)
 
 
+class RepairTriggerSettings(BaseModel):
+    """When the node sends a sentence to the repair service of its language (seed 001 8.1)."""
+
+    mode: Literal["always", "policy", "never"] = "policy"
+    """always: every sentence; policy: the rules below; never: normalisation only."""
+    quality_threshold: float = Field(0.7, ge=0, le=1)
+    """The ASR's quality_score under this fires."""
+    short_length: int = Field(16, ge=0)
+    """A sentence this short fires when it also looks broken (foreign characters, no syntax)."""
+    foreign_ratio: float = Field(0.3, ge=0, le=1)
+
+
 class RepairRoutingSettings(BaseModel):
+    zh: RepairTriggerSettings = RepairTriggerSettings(mode="always")
+    """zh repair has its own cheap detector (tens of ms), so every sentence goes to it."""
+    en: RepairTriggerSettings = RepairTriggerSettings(mode="policy")
+    """en: normalise every sentence; the LLM only for low quality or N-best disagreement."""
+    micro_context_chars: int = Field(150, ge=0, le=1000)
+    """The tail of a session's previous sentence the node keeps and sends as micro_context."""
     timeout_ms: int = Field(2000, gt=0)
     """Default deadline for a repair; past it the node answers PASS with TIMEOUT."""
     on_demand_wait_s: float = Field(10.0, ge=0)

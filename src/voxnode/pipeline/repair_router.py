@@ -1,7 +1,9 @@
 """POST /v1/repair on the node: route by language to installed semantic-repair services.
 
 zh -> the zh repair service; en -> en-normalize (subtype "normalize"), then the en repair
-service; anything else, or nothing installed -> PASS. Every failure (not ready, timeout,
+service; anything else, or nothing installed -> PASS. The trigger policy (repair_trigger)
+decides whether the repair step runs at all; normalisation always does. The node keeps the
+tail of each session's last sentence and sends it as micro_context. Every failure (not ready, timeout,
 error, bad answer) becomes PASS with a reason code: repair never blocks a job. A stopped but
 installed service is started on demand, waiting at most the remaining deadline.
 """
@@ -23,11 +25,13 @@ from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, Repair
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.pipeline.repair_trigger import decide
 from voxnode.pipeline.service_host import ServiceHost
 
 log = logging.getLogger(__name__)
 
 NORMALIZE_SUBTYPE = "normalize"
+MAX_SESSIONS = 2048
 
 
 def primary_language(lang: str) -> str:
@@ -58,6 +62,8 @@ class RepairRouter:
         self._http = httpx.AsyncClient(trust_env=False)
         self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
         """(lang, decision) -> requests answered, for /metrics."""
+        self._contexts: collections.OrderedDict[str, str] = collections.OrderedDict()
+        """session_id -> tail of its last sentence (bounded; oldest sessions dropped)."""
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -76,9 +82,17 @@ class RepairRouter:
                     request.text_in, ReasonCode.NOT_INSTALLED_OR_UNSUPPORTED_LANG
                 ),
             )
+        trigger = decide(
+            lang, request.text_in, request.quality_score, request.meta,
+            self._settings.zh if lang == "zh" else self._settings.en,
+        )  # fmt: skip
+        request = self._with_context(request, trigger.as_meta())
         text, reasons, diffs = request.text_in, [], []
         decision, confidence, answered_by = Decision.PASS, 1.0, None
         for group in chain:
+            if not trigger.fire and group[0].manifest.subtype != NORMALIZE_SUBTYPE:
+                reasons.append("NOT_TRIGGERED")
+                continue
             outcome = await self._run_step(
                 group, request.model_copy(update={"text_in": text}), deadline
             )
@@ -98,6 +112,8 @@ class RepairRouter:
             decision = Decision.REPAIR if text != request.text_in else Decision.PASS
             if decision is Decision.PASS:
                 text, confidence = request.text_in, (confidence if answered_by else 0.0)
+        if decision is not Decision.REJECT:
+            self._remember(request.session_id, text)
         return self._done(
             lang,
             started,
@@ -110,6 +126,21 @@ class RepairRouter:
                 service_id=answered_by,
             ),
         )
+
+    def _with_context(self, request: RepairRequest, trigger: dict[str, object]) -> RepairRequest:
+        meta = {**(request.meta or {}), "trigger": trigger}
+        context = request.micro_context
+        if context is None and self._settings.micro_context_chars:
+            context = self._contexts.get(request.session_id)
+        return request.model_copy(update={"meta": meta, "micro_context": context})
+
+    def _remember(self, session_id: str, text: str) -> None:
+        if not self._settings.micro_context_chars:
+            return
+        self._contexts[session_id] = text[-self._settings.micro_context_chars :]
+        self._contexts.move_to_end(session_id)
+        while len(self._contexts) > MAX_SESSIONS:
+            self._contexts.popitem(last=False)
 
     async def _run_step(
         self, group: list[ServiceSpec], request: RepairRequest, deadline: float

@@ -16,7 +16,8 @@ from voxnode.engines.llm_engine import (
 
 @dataclass
 class FakeEngine:
-    """Answers `reply`; scores a text by minus its length; fails after `fail_after` calls."""
+    """Answers `reply`; scores a text from `scores` (keyed by the stripped text) or by minus
+    its length; fails after `fail_after` calls."""
 
     name: str = "fake"
     reply: str = "ok"
@@ -24,6 +25,8 @@ class FakeEngine:
     calls: int = 0
     closed: bool = False
     prompts: list[list[ChatMessage]] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    scored: list[str] = field(default_factory=list)
 
     def _tick(self) -> None:
         self.calls += 1
@@ -59,7 +62,8 @@ class FakeEngine:
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
     ) -> list[float]:
         self._tick()
-        return [-float(len(text)) for text in texts]
+        self.scored.extend(text.strip() for text in texts)
+        return [self.scores.get(text.strip(), -float(len(text))) for text in texts]
 
     def health(self) -> EngineHealth:
         return EngineHealth(not self.closed, self.name)

@@ -238,8 +238,10 @@ def date(words: list[str], i: int) -> Match | None:
 
 
 def ordinal(words: list[str], i: int) -> Match | None:
+    """'forty second' -> '42nd'; a lone 'first' to 'ninth' stays a word ('a second chance')
+    unless a date reads it ('june first')."""
     found = parse_ordinal(words, i)
-    if found is None:
+    if found is None or (found.words == 1 and found.value < 10):
         return None
     return f"{found.value}{ordinal_suffix(found.value)}", found.end, "ordinal"
 

@@ -74,10 +74,10 @@ def rejection(
     a, b = words_of(original), words_of(candidate)
     if len(b) > len(a) and b[: len(a)] == a:
         return "CONTINUATION"
+    if protected_counts(original, glossary) != protected_counts(candidate, glossary):
+        return "PROTECTED_TOKEN_CHANGED"
     if a and abs(len(b) - len(a)) > max_length_change * len(a):
         return "LENGTH_CHANGE_EXCEEDED"
     if a and edit_distance(a, b) > max(1, round(max_edit_ratio * len(a))):
         return "EDIT_DISTANCE_EXCEEDED"
-    if protected_counts(original, glossary) != protected_counts(candidate, glossary):
-        return "PROTECTED_TOKEN_CHANGED"
     return None

@@ -4,8 +4,10 @@ Trigger (seed 001 5.1, en: "default PASS"): the ASR's quality_score under the th
 or an N-best list (meta.nbest) whose hypotheses disagree, or the node's own trigger
 (meta.trigger.fire). A confident 1-best is never sent to the model.
 
-Candidates: the other N-best hypotheses and, when there is no N-best (or when asked), the
-LLM's own fix from a strict chat prompt at temperature 0. Every candidate must pass the
+Candidates: the N-best hypotheses that the beam itself supports better than the 1-best
+(they occur `min_vote_lead` times more often in the list, and the 1-best at most
+`max_top_votes` times), and, when there is no N-best, the LLM's own fix from a strict chat
+prompt at temperature 0. Every candidate must pass the
 guards (en_guards). The LLM then scores the 1-best and each candidate (log-likelihood of the
 whole sentence, through the engine's score()). A candidate replaces the 1-best only when
 its score, less `rank_prior` nats per N-best rank below the top, beats the 1-best's by
@@ -38,8 +40,10 @@ class EnDeadline(Exception):
 @dataclass(frozen=True, slots=True)
 class EnPolicy:
     quality_threshold: float = 0.7
-    margin: float = 2.0
+    margin: float = 3.0
     rank_prior: float = 1.0
+    max_top_votes: int = 2
+    min_vote_lead: int = 1
     llm_suggestion: bool = True
     max_length_change: float = 0.2
     max_edit_ratio: float = 0.34
@@ -92,9 +96,11 @@ class EnRepairer:
         nbest = [" ".join(h.split()) for h in meta.get("nbest") or [] if isinstance(h, str)]
         base = nbest[0] if nbest else text
         ranked: dict[str, tuple[int, str]] = {}
-        for rank, hyp in enumerate(nbest[1:], start=1):
-            if hyp != base and hyp not in ranked:
-                ranked[hyp] = (rank, f"nbest:{rank}")
+        votes = {hyp: nbest.count(hyp) for hyp in nbest}
+        if nbest and votes[base] <= p.max_top_votes:
+            for rank, hyp in enumerate(nbest[1:], start=1):
+                if hyp not in ranked and votes[hyp] >= votes[base] + p.min_vote_lead:
+                    ranked[hyp] = (rank, f"nbest:{rank}")
         if p.llm_suggestion and not nbest:
             suggestion = self._suggest(base, context, deadline)
             if suggestion and suggestion != base:

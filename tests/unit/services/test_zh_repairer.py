@@ -1,0 +1,71 @@
+"""ZhRepairer's gate, with a lexicon whose language model is a table of sentence scores."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from voxnode.services.repair.zh_lexicon import ZhLexicon
+from voxnode.services.repair.zh_repairer import DeadlineReached, ZhMargins, ZhRepairer
+
+
+class TableLexicon(ZhLexicon):
+    def __init__(self, scores: dict[str, float], same_tone: dict[str, str]):
+        super().__init__(Path("-"), Path("-"), Path("-"))
+        self.table = scores
+        self.same_tone = same_tone
+        self.common = frozenset("".join(scores) + "".join(same_tone.values()))
+        self.scored: list[str] = []
+
+    def score(self, text: str) -> float:
+        self.scored.append(text)
+        return self.table.get(text, -100.0)
+
+    def to_simplified(self, text: str) -> str:
+        return text.replace("會", "会").replace("議", "议")
+
+
+def repairer(scores: dict[str, float], **margins: float) -> ZhRepairer:
+    lexicon = TableLexicon(scores, {"是": "室事", "在": "再"})
+    return ZhRepairer(lexicon, ZhMargins(**margins))  # type: ignore[arg-type]
+
+
+def test_a_candidate_that_wins_by_the_margin_is_applied() -> None:
+    r = repairer({"在会议是": -30.0, "在会议室": -20.0})
+    outcome = r.repair("在会议是")
+    assert outcome.text == "在会议室"
+    assert [(e.old, e.new) for e in outcome.edits] == [("是", "室")]
+
+
+def test_a_candidate_under_the_margin_is_not() -> None:
+    r = repairer({"在会议是": -30.0, "在会议室": -25.0})
+    assert r.repair("在会议是").text == "在会议是"
+
+
+def test_a_sentence_still_suspicious_after_the_edit_is_left_alone() -> None:
+    scores = {"在会议是": -40.0, "在会议室": -30.0, "再会议室": -28.5}
+    outcome = repairer(scores, next_margin=4.0, residual_margin=1.0).repair("在会议是")
+    assert outcome.text == "在会议是" and outcome.abstained
+
+
+def test_traditional_input_is_simplified_even_without_an_edit() -> None:
+    outcome = repairer({"在会议室": -20.0}).repair("在會議室")
+    assert outcome.text == "在会议室" and outcome.simplified and not outcome.edits
+
+
+def test_protected_terms_are_never_edited() -> None:
+    r = repairer({"在会议是": -30.0, "在会议室": -20.0})
+    assert r.repair("在会议是", protected=["议是"]).text == "在会议是"
+
+
+def test_context_is_scored_in_front_of_every_candidate() -> None:
+    r = repairer({"上一句。在会议是": -30.0, "上一句。在会议室": -20.0})
+    assert r.repair("在会议是", context="上一句。").text == "在会议室"
+    assert all(s.startswith("上一句。") for s in r.lexicon.scored)  # type: ignore[attr-defined]
+
+
+def test_a_passed_deadline_stops_the_search() -> None:
+    with pytest.raises(DeadlineReached):
+        repairer({"在会议是": -30.0}).repair("在会议是", deadline=time.monotonic() - 1)
