@@ -11,7 +11,12 @@ from typing import Any
 import psutil
 import pytest
 
-from voxnode.contracts.node_settings import NodeSettings, SupervisorSettings
+from voxnode.contracts.node_settings import (
+    NodeSettings,
+    RepairRoutingSettings,
+    RepairTriggerSettings,
+    SupervisorSettings,
+)
 from voxnode.testing import FakeKnobs, write_fake_package
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +50,10 @@ def fast_supervisor(**overrides: Any) -> SupervisorSettings:
 
 @pytest.fixture
 def settings(home: Path) -> NodeSettings:
-    return NodeSettings(home=home, port=0, supervisor=fast_supervisor())
+    """Every sentence goes to repair: routing tests must not depend on the trigger policy
+    (tests of the policy set it themselves)."""
+    repair = RepairRoutingSettings(en=RepairTriggerSettings(mode="always"))
+    return NodeSettings(home=home, port=0, supervisor=fast_supervisor(), repair=repair)
 
 
 MakePackage = Callable[..., Path]

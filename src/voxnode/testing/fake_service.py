@@ -87,7 +87,8 @@ def repair(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
         "decision": "REPAIR" if changed else "PASS",
         "text_out": fixed,
         "confidence": 0.9 if changed else 1.0,
-        "reason_codes": ["FAKE_REPAIR"] if changed else [],
+        "reason_codes": (["FAKE_REPAIR"] if changed else [])
+        + ([f"CONTEXT={body['micro_context']}"] if body.get("micro_context") else []),
         "diff": (
             [
                 {

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import MakePackage
 from tests.integration.conftest import wait_state
-from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.node_settings import NodeSettings, RepairTriggerSettings
+from voxnode.api.node_app import create_app
 from voxnode.testing import FakeKnobs
 
 
@@ -195,3 +196,19 @@ def test_upgrading_a_failed_service_starts_the_new_version(
     wait_state(api, "fix", "failed")
     api.post("/v1/services", json={"source": str(make_package("fix", version="1.0.1"))})
     assert wait_state(api, "fix", "ready")["version"] == "1.0.1"
+
+
+def test_trigger_policy_and_micro_context(settings: NodeSettings, make_package: MakePackage) -> None:
+    """en in policy mode: a confident sentence is not sent to repair, a low-quality one is;
+    the node remembers each session's last sentence and sends it as micro_context."""
+    policy = settings.repair.model_copy(update={"en": RepairTriggerSettings(mode="policy")})
+    with TestClient(create_app(settings.model_copy(update={"repair": policy}))) as api:
+        api.post("/v1/services", json={"source": str(make_package("fake-en"))})
+        wait_state(api, "fake-en", "ready")
+        quiet = repair(api, "teh cat")
+        assert (quiet["decision"], quiet["reason_codes"]) == ("PASS", ["NOT_TRIGGERED"])
+        fired = repair(api, "teh cat", quality_score=0.3)
+        assert (fired["decision"], fired["text_out"]) == ("REPAIR", "the cat")
+        assert "CONTEXT=teh cat" in fired["reason_codes"]  # the quiet sentence came first
+        again = repair(api, "teh dog", quality_score=0.3)
+        assert "CONTEXT=the cat" in again["reason_codes"]

@@ -10,11 +10,12 @@ PASS with TIMEOUT, never a late repair.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -81,11 +82,12 @@ def create_repair_app(
         state.status, state.warmed = "ok", True
         log.info("%s ready in %.1f s", repairer.name, state.load_s)
 
-    app = FastAPI(title=repairer.name)
-
-    @app.on_event("startup")
-    async def _start() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=load, name="load", daemon=True).start()
+        yield
+
+    app = FastAPI(title=repairer.name, lifespan=lifespan)
 
     @app.exception_handler(VoxnodeError)
     async def _voxnode_error(_: Request, exc: VoxnodeError) -> JSONResponse:

@@ -1,0 +1,105 @@
+"""The shipped repair packages, installed into a real node and reached through POST /v1/repair.
+
+Real subprocesses, the real libime KenLM and confusion data (pulled once into the test model
+cache from the Debian mirror and PyPI), the real 1.5B LLM for English (marked `models`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import wait_state
+from tests.integration.engines.conftest import DEFAULT, models_cache_dir
+from voxnode.api.node_app import create_app
+from voxnode.contracts.node_settings import ModelSettings, NodeSettings, RepairTriggerSettings
+from voxnode.models.model_catalog import ModelCatalog
+from voxnode.models.model_store import ModelStore
+
+PACKAGES = Path(__file__).parents[3] / "packages"
+
+
+@pytest.fixture(scope="module")
+def models_dir() -> Path:
+    store = ModelStore(models_cache_dir(), ModelCatalog.load())
+    for name in ("libime-zh-lm", "pycorrector-zh-data"):
+        store.pull(name)
+    return models_cache_dir()
+
+
+@pytest.fixture
+def node(settings: NodeSettings, models_dir: Path) -> Iterator[TestClient]:
+    repair = settings.repair.model_copy(update={"en": RepairTriggerSettings(mode="policy")})
+    configured = settings.model_copy(
+        update={"models": ModelSettings(dir=models_dir), "repair": repair}
+    )
+    with TestClient(create_app(configured)) as api:
+        yield api
+
+
+def install(api: TestClient, name: str, timeout_s: float = 120) -> dict[str, Any]:
+    response = api.post("/v1/services", json={"source": str(PACKAGES / name)})
+    assert response.status_code in (200, 201), response.text
+    return wait_state(api, name, "ready", timeout_s=timeout_s)
+
+
+def repair(api: TestClient, text: str, lang: str, **extra: Any) -> dict[str, Any]:
+    body = {"job_id": "j", "session_id": "s-" + lang, "lang": lang, "text_in": text} | extra
+    response = api.post("/v1/repair", json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_zh_repair_and_en_normalize_through_the_node(node: TestClient) -> None:
+    install(node, "semantic-repair-zh")
+    install(node, "en-normalize")
+
+    fixed = repair(node, "明天下午三点在會議是开会", "zh")
+    assert (fixed["decision"], fixed["text_out"]) == ("REPAIR", "明天下午三点在会议室开会")
+    assert fixed["service_id"] == "semantic-repair-zh"
+    assert {"TRADITIONAL_TO_SIMPLIFIED", "HOMOPHONE_REPAIRED"} <= set(fixed["reason_codes"])
+    clean = repair(node, "现在世界各国的汽车厂家都在加大力度开发燃料电池技术。", "zh")
+    assert clean["decision"] == "PASS"
+    kept = repair(node, "明天在会议是开会", "zh", meta={"glossary": ["会议是"]})
+    assert kept["text_out"] == "明天在会议是开会"
+
+    written = repair(node, "send fifty dollars to a b at g mail dot com", "en")
+    assert written["text_out"] == "Send $50 to ab@gmail.com"
+    assert repair(node, "ja", "ja")["reason_codes"] == ["SERVICE_NOT_INSTALLED_OR_UNSUPPORTED_LANG"]
+
+
+def test_a_killed_zh_service_degrades_to_pass_and_comes_back(node: TestClient) -> None:
+    status = install(node, "semantic-repair-zh")
+    os.kill(int(status["pid"]), signal.SIGKILL)
+    answer = repair(node, "我们在会议是开会", "zh", deadline_ms=500)
+    assert answer["decision"] == "PASS" and answer["text_out"] == "我们在会议是开会"
+    deadline = time.monotonic() + 120
+    while node.get("/v1/services/semantic-repair-zh").json().get("pid") in (None, status["pid"]):
+        assert time.monotonic() < deadline, "the supervisor did not restart the service"
+        time.sleep(0.2)
+    wait_state(node, "semantic-repair-zh", "ready", timeout_s=120)
+    again = repair(node, "我们在会议是开会", "zh", session_id="fresh")
+    assert again["text_out"] == "我们在会议室开会"
+
+
+@pytest.mark.models
+def test_en_llm_repair_through_the_node(node: TestClient) -> None:
+    from voxnode.models.model_store import ModelStore as Store
+
+    Store(models_cache_dir(), ModelCatalog.load()).pull(DEFAULT)
+    install(node, "semantic-repair-en", timeout_s=600)
+    nbest = ["i want to by a ticket"] + ["i want to buy a ticket"] * 3 + ["i want to bye a ticket"]
+    answer = repair(node, nbest[0], "en", meta={"nbest": nbest}, deadline_ms=20000)
+    assert (answer["decision"], answer["text_out"]) == ("REPAIR", "I want to buy a ticket")
+    assert "LLM_REPAIR_APPLIED" in answer["reason_codes"]
+    confident = repair(node, "i want to buy a ticket", "en", meta={"nbest": ["i want to buy a ticket"] * 5})
+    assert confident["text_out"] == "I want to buy a ticket"
+    assert "NOT_TRIGGERED" in confident["reason_codes"]
