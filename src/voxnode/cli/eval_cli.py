@@ -43,7 +43,9 @@ def load_rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
-def request_for(row: dict[str, Any], index: int, lang: str, deadline_ms: int | None) -> RepairRequest:
+def request_for(
+    row: dict[str, Any], index: int, lang: str, deadline_ms: int | None
+) -> RepairRequest:
     meta: dict[str, Any] = {}
     if lang == "en":
         meta["normalize"] = ITN_OPTIONS if "category" in row else ASR_OPTIONS
@@ -74,7 +76,9 @@ def _over_http(client: NodeClient, requests: list[RepairRequest]) -> list[dict[s
     ]
 
 
-async def _in_process(home: Path | None, lang: str, requests: list[RepairRequest]) -> list[dict[str, Any]]:
+async def _in_process(
+    home: Path | None, lang: str, requests: list[RepairRequest]
+) -> list[dict[str, Any]]:
     settings = settings_for(home).model_copy(update={"autostart": False})
     host = ServiceHost(settings)
     await host.open()

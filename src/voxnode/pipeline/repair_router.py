@@ -3,9 +3,10 @@
 zh -> the zh repair service; en -> en-normalize (subtype "normalize"), then the en repair
 service; anything else, or nothing installed -> PASS. The trigger policy (repair_trigger)
 decides whether the repair step runs at all; normalisation always does. The node keeps the
-tail of each session's last sentence and sends it as micro_context. Every failure (not ready, timeout,
-error, bad answer) becomes PASS with a reason code: repair never blocks a job. A stopped but
-installed service is started on demand, waiting at most the remaining deadline.
+tail of each session's last sentence and sends it as micro_context. Every failure (not
+ready, timeout, error, bad answer) becomes PASS with a reason code: repair never blocks a
+job. A stopped but installed service is started on demand, waiting at most the remaining
+deadline.
 """
 
 from __future__ import annotations

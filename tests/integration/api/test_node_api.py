@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import MakePackage
 from tests.integration.conftest import wait_state
-from voxnode.contracts.node_settings import NodeSettings, RepairTriggerSettings
 from voxnode.api.node_app import create_app
+from voxnode.contracts.node_settings import NodeSettings, RepairTriggerSettings
 from voxnode.testing import FakeKnobs
 
 
@@ -198,7 +198,9 @@ def test_upgrading_a_failed_service_starts_the_new_version(
     assert wait_state(api, "fix", "ready")["version"] == "1.0.1"
 
 
-def test_trigger_policy_and_micro_context(settings: NodeSettings, make_package: MakePackage) -> None:
+def test_trigger_policy_and_micro_context(
+    settings: NodeSettings, make_package: MakePackage
+) -> None:
     """en in policy mode: a confident sentence is not sent to repair, a low-quality one is;
     the node remembers each session's last sentence and sends it as micro_context."""
     policy = settings.repair.model_copy(update={"en": RepairTriggerSettings(mode="policy")})

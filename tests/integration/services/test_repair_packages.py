@@ -100,6 +100,8 @@ def test_en_llm_repair_through_the_node(node: TestClient) -> None:
     answer = repair(node, nbest[0], "en", meta={"nbest": nbest}, deadline_ms=20000)
     assert (answer["decision"], answer["text_out"]) == ("REPAIR", "I want to buy a ticket")
     assert "LLM_REPAIR_APPLIED" in answer["reason_codes"]
-    confident = repair(node, "i want to buy a ticket", "en", meta={"nbest": ["i want to buy a ticket"] * 5})
+    confident = repair(
+        node, "i want to buy a ticket", "en", meta={"nbest": ["i want to buy a ticket"] * 5}
+    )
     assert confident["text_out"] == "I want to buy a ticket"
     assert "NOT_TRIGGERED" in confident["reason_codes"]

@@ -15,7 +15,9 @@ def test_acronyms_spelled_or_listed_are_restored(normalizer: EnNormalizer) -> No
 
 
 def test_spoken_email_and_url_are_written(normalizer: EnNormalizer) -> None:
-    result = normalizer.normalize("mail a dot b c at g mail dot com or see w w w dot example dot org")
+    result = normalizer.normalize(
+        "mail a dot b c at g mail dot com or see w w w dot example dot org"
+    )
     assert "a.bc@gmail.com" in result.text
     assert "www.example.org" in result.text
     assert result.categories == ["email", "url"]

@@ -25,14 +25,18 @@ def test_confident_text_never_reaches_the_model() -> None:
 
 def test_an_nbest_alternative_the_beam_prefers_wins_by_the_margin() -> None:
     nbest = ["we need the whether report"] + ["we need the weather report"] * 2 + ["x y z"] * 2
-    engine = FakeEngine(scores={"we need the whether report": -40.0, "we need the weather report": -30.0})
+    engine = FakeEngine(
+        scores={"we need the whether report": -40.0, "we need the weather report": -30.0}
+    )
     outcome = run(engine, nbest[0], meta={"nbest": nbest})
     assert outcome.text == "we need the weather report" and outcome.source == "nbest:1"
 
 
 def test_an_alternative_under_the_margin_leaves_the_1best() -> None:
     nbest = ["we need the whether report"] + ["we need the weather report"] * 2
-    engine = FakeEngine(scores={"we need the whether report": -40.0, "we need the weather report": -38.5})
+    engine = FakeEngine(
+        scores={"we need the whether report": -40.0, "we need the weather report": -38.5}
+    )
     assert run(engine, nbest[0], meta={"nbest": nbest}).source is None
 
 

@@ -49,10 +49,10 @@ def test_small_numbers_in_running_speech_stay_words(sentence: str) -> None:
 
 
 def test_cardinal_parser_stops_at_digits_read_one_by_one() -> None:
-    found = parse_cardinal("one two three".split(), 0)
+    found = parse_cardinal(["one", "two", "three"], 0)
     assert found is not None and found.value == 1 and found.end == 1
 
 
 def test_ordinal_needs_a_consistent_head() -> None:
-    assert parse_ordinal("twenty first".split(), 0).value == 21  # type: ignore[union-attr]
-    assert parse_ordinal("twenty one first".split(), 0) is None
+    assert parse_ordinal(["twenty", "first"], 0).value == 21  # type: ignore[union-attr]
+    assert parse_ordinal(["twenty", "one", "first"], 0) is None

@@ -21,7 +21,11 @@ def test_garbage_is_rejected_with_its_rule(text: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["thanks for watching the match with me yesterday", "好好学习，天天向上", "no no no, I said yes"],
+    [
+        "thanks for watching the match with me yesterday",
+        "好好学习，天天向上",
+        "no no no, I said yes",
+    ],
 )
 def test_real_speech_is_not_rejected(text: str) -> None:
     assert reject_reason(text) is None

@@ -29,10 +29,14 @@ class SlowUpper:
     def warm_up_request(self) -> RepairRequest:
         return RepairRequest(job_id="w", session_id="w", lang="en", text_in="warm")
 
-    def repair(self, request: RepairRequest, *, protected: list[str], deadline: float) -> RepairResponse:
+    def repair(
+        self, request: RepairRequest, *, protected: list[str], deadline: float
+    ) -> RepairResponse:
         self.protected_seen.append(protected)
         time.sleep(self.delay_s)
-        return RepairResponse(decision=Decision.REPAIR, text_out=request.text_in.upper(), confidence=0.9)
+        return RepairResponse(
+            decision=Decision.REPAIR, text_out=request.text_in.upper(), confidence=0.9
+        )
 
     def info(self) -> dict[str, Any]:
         return {"engine": "upper"}
@@ -61,10 +65,11 @@ def wait_warm(client: TestClient) -> None:
     raise AssertionError("never warmed")
 
 
-def test_not_ready_until_a_real_repair_went_through(client: TestClient, repairer: SlowUpper) -> None:
-    assert client.get("/health").json() == {
-        "status": "loading", "warmed": False, "detail": {"load_s": None, "served": 0, "timeouts": 0},
-    }  # fmt: skip
+def test_not_ready_until_a_real_repair_went_through(
+    client: TestClient, repairer: SlowUpper
+) -> None:
+    idle = {"load_s": None, "served": 0, "timeouts": 0}
+    assert client.get("/health").json() == {"status": "loading", "warmed": False, "detail": idle}
     refused = client.post("/v1/repair", json=BODY)
     assert (refused.status_code, refused.json()["error"]["code"]) == (503, "NOT_READY")
     repairer.loaded.set()
@@ -75,13 +80,19 @@ def test_not_ready_until_a_real_repair_went_through(client: TestClient, repairer
     assert repairer.protected_seen[-1] == ["VoxNode", "Acme"]
 
 
-def test_past_the_deadline_the_answer_is_pass_timeout(client: TestClient, repairer: SlowUpper) -> None:
+def test_past_the_deadline_the_answer_is_pass_timeout(
+    client: TestClient, repairer: SlowUpper
+) -> None:
     repairer.loaded.set()
     wait_warm(client)
     repairer.delay_s = 1.0
     started = time.monotonic()
     answer = client.post("/v1/repair", json={**BODY, "deadline_ms": 150}).json()
-    assert (answer["decision"], answer["text_out"], answer["reason_codes"]) == ("PASS", "hello", ["TIMEOUT"])
+    assert (answer["decision"], answer["text_out"], answer["reason_codes"]) == (
+        "PASS",
+        "hello",
+        ["TIMEOUT"],
+    )
     assert time.monotonic() - started < 0.8
 
 

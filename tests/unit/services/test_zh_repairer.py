@@ -69,3 +69,8 @@ def test_context_is_scored_in_front_of_every_candidate() -> None:
 def test_a_passed_deadline_stops_the_search() -> None:
     with pytest.raises(DeadlineReached):
         repairer({"在会议是": -30.0}).repair("在会议是", deadline=time.monotonic() - 1)
+
+
+def test_transliterated_names_are_left_alone() -> None:
+    lexicon = TableLexicon({"伊梅尔达": -40.0, "伊美尔达": -20.0}, {"梅": "美"})
+    assert ZhRepairer(lexicon).repair("伊梅尔达").text == "伊梅尔达"

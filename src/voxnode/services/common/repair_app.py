@@ -74,7 +74,7 @@ def create_repair_app(
             repairer.load()
             warm = repairer.warm_up_request()
             repairer.repair(warm, protected=glossary, deadline=time.monotonic() + 60)
-        except Exception as exc:  # noqa: BLE001 - reported through /health
+        except Exception as exc:
             log.exception("%s failed to load", repairer.name)
             state.status, state.error = "error", f"{type(exc).__name__}: {exc}"
             return
@@ -100,7 +100,11 @@ def create_repair_app(
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        detail = {"load_s": state.load_s, "served": state.served, "timeouts": state.timeouts}
+        detail: dict[str, Any] = {
+            "load_s": state.load_s,
+            "served": state.served,
+            "timeouts": state.timeouts,
+        }
         if state.error:
             detail["error"] = state.error
         return {"status": state.status, "warmed": state.warmed, "detail": detail}
@@ -129,7 +133,9 @@ def create_repair_app(
         state.served += 1
         return answer
 
-    async def _answer(request: RepairRequest, protected: list[str], deadline: float) -> RepairResponse:
+    async def _answer(
+        request: RepairRequest, protected: list[str], deadline: float
+    ) -> RepairResponse:
         if settings.reject_enabled and (reason := reject_reason(request.text_in)):
             return RepairResponse(
                 decision=Decision.REJECT, text_out=request.text_in, confidence=0.9,

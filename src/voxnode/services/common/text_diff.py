@@ -23,7 +23,11 @@ def diff_items(before: str, after: str) -> list[DiffItem]:
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            items.append(DiffItem(**{"from": "".join(a[i1:i2]), "to": "".join(b[j1:j2])}, position=offsets[i1]))
+            items.append(
+                DiffItem(
+                    **{"from": "".join(a[i1:i2]), "to": "".join(b[j1:j2])}, position=offsets[i1]
+                )
+            )
     return items
 
 

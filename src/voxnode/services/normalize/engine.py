@@ -8,7 +8,7 @@ of change adds a reason code, so a caller can see why the text moved.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from voxnode.services.normalize.acronyms import curated, spelled_run_end
@@ -48,7 +48,12 @@ class _Slots:
     def __init__(self) -> None:
         self.values: list[str] = []
 
-    def hide(self, text: str, pattern: re.Pattern[str], replace=lambda m: m.group(0)) -> str:
+    def hide(
+        self,
+        text: str,
+        pattern: re.Pattern[str],
+        replace: Callable[[re.Match[str]], str] = lambda m: m.group(0),
+    ) -> str:
         def swap(match: re.Match[str]) -> str:
             self.values.append(replace(match))
             return SLOT.format(len(self.values) - 1)
@@ -125,7 +130,10 @@ class EnNormalizer:
         return Normalized(slots.restore(joined), reasons, categories)
 
 
-def _apply(tokens: list[str], rule) -> tuple[list[str], list[str]]:
+Rule = Callable[[list[str]], tuple[list[tuple[str, int | None]], list[str]]]
+
+
+def _apply(tokens: list[str], rule: Rule) -> tuple[list[str], list[str]]:
     """Run a rule over the lower-case words between slots and punctuation, keeping the
     original spelling of every word the rule did not rewrite."""
     out: list[str] = []

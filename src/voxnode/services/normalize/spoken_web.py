@@ -12,7 +12,7 @@ from voxnode.services.normalize.spoken_numbers import DIGIT_WORDS
 
 SYMBOLS = {"dot": ".", "slash": "/", "dash": "-", "hyphen": "-", "underscore": "_", "colon": ":"}
 DOMAIN_WORDS = {"gmail", "hotmail", "yahoo", "outlook", "com", "org", "net", "edu", "gov", "io"}
-SPOKEN_JOINS = {("g", "mail"): "gmail"}
+SPOKEN_JOINS: dict[tuple[str, ...], str] = {("g", "mail"): "gmail"}
 NOT_LOCAL_PARTS = {"me", "us", "him", "her", "them", "it", "look", "is", "was", "are", "be"}
 
 

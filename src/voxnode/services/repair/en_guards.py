@@ -40,9 +40,13 @@ def protected_counts(text: str, glossary: Sequence[str]) -> Counter[str]:
     for token in re.findall(r"\S+", text):
         bare = token.strip(",.!?;:\"'()")
         low = bare.lower()
-        if PROTECTED_TOKEN.fullmatch(bare) or low in NUMBER_WORDS or ADDRESS.fullmatch(bare):
-            counts[low] += 1
-        elif low in CURATED or (len(bare) > 1 and bare.isupper()):
+        if (
+            PROTECTED_TOKEN.fullmatch(bare)
+            or low in NUMBER_WORDS
+            or ADDRESS.fullmatch(bare)
+            or low in CURATED
+            or (len(bare) > 1 and bare.isupper())
+        ):
             counts[low] += 1
     lowered = text.lower()
     for term in glossary:

@@ -16,7 +16,6 @@ its score, less `rank_prior` nats per N-best rank below the top, beats the 1-bes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +60,9 @@ class EnOutcome:
     """'nbest:2', 'llm' or None when the 1-best stayed."""
 
 
-def trigger_reasons(text: str, quality: float | None, meta: dict[str, Any], threshold: float) -> list[str]:
+def trigger_reasons(
+    text: str, quality: float | None, meta: dict[str, Any], threshold: float
+) -> list[str]:
     reasons = []
     if quality is not None and quality < threshold:
         reasons.append("LOW_QUALITY_SCORE")
@@ -147,5 +148,3 @@ class EnRepairer:
         except EngineDeadlineError as exc:
             raise EnDeadline from exc
         return strip_label(reply.text) or None
-
-

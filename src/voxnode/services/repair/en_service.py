@@ -73,7 +73,11 @@ class EnRepairService:
                 decision=Decision.PASS, text_out=request.text_in, confidence=1.0,
                 reason_codes=reasons,
             )  # fmt: skip
-        confidence = 1.0 if outcome.gain is None or not outcome.source else min(0.99, 0.5 + outcome.gain / 10)
+        confidence = (
+            1.0
+            if outcome.gain is None or not outcome.source
+            else min(0.99, 0.5 + outcome.gain / 10)
+        )
         return RepairResponse(
             decision=Decision.REPAIR,
             text_out=normalized.text,

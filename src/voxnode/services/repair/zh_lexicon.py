@@ -61,7 +61,7 @@ class ZhLexicon:
     def score(self, text: str) -> float:
         """log10 probability of the sentence under the word trigram, segmented by jieba."""
         words = self._jieba.lcut(text, HMM=False)  # type: ignore[attr-defined]
-        return self._lm.score(" ".join(words), bos=True, eos=True)  # type: ignore[attr-defined]
+        return float(self._lm.score(" ".join(words), bos=True, eos=True))  # type: ignore[attr-defined]
 
     def to_simplified(self, text: str) -> str:
-        return self._t2s.convert(text)  # type: ignore[attr-defined]
+        return str(self._t2s.convert(text))  # type: ignore[attr-defined]

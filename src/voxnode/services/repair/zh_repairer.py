@@ -6,7 +6,7 @@ characters. For each sentence:
 2. Candidates, each one span replaced: a character by one of the same pinyin (same tone
    first, another tone costs `tone_penalty`), or a 2-4 character window by a dictionary word
    with the same toneless pinyin that differs in at most two characters. Only common Han
-   characters outside protected terms are ever replaced.
+   characters outside protected terms and transliterated names are ever replaced.
 3. Each candidate's gain = KenLM log10 P(candidate) - log10 P(sentence), scored after the
    session's previous sentence (micro_context) when there is one, minus penalties: another
    tone, each extra changed character, and replacing a window that is already a word.
@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pypinyin import Style, lazy_pinyin, pinyin
 
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
+
+TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗基卡夫普里米纳西索吉诺森兹蒂")
+"""Characters that spell foreign names (伊梅尔达, 鲍谟尔): a character with two of these
+within two places of it is part of a name and is never edited."""
 
 
 class DeadlineReached(Exception):
@@ -84,7 +88,7 @@ class ZhRepairer:
         simplified = self.lexicon.to_simplified(text)
         frozen = _protected_positions(simplified, protected)
         m = self.margins
-        current, edits = simplified, []
+        current, edits = simplified, list[ZhEdit]()
         margin = m.first_margin
         residual = float("-inf")
         for _ in range(m.max_edits + 1):
@@ -122,7 +126,8 @@ class ZhRepairer:
     def _candidates(self, text: str, frozen: set[int]) -> Iterator[tuple[int, str, str, float]]:
         lexicon, m = self.lexicon, self.margins
         editable = [
-            is_han(c) and c in lexicon.common and i not in frozen for i, c in enumerate(text)
+            is_han(c) and c in lexicon.common and i not in frozen and not _in_name(text, i)
+            for i, c in enumerate(text)
         ]
         for i, char in enumerate(text):
             if not editable[i]:
@@ -155,6 +160,11 @@ class ZhRepairer:
                         m.tone_penalty for k in changed if _tone3(word[k]) != _tone3(window[k])
                     )
                     yield i, window, word, penalty
+
+
+def _in_name(text: str, i: int) -> bool:
+    around = text[max(i - 2, 0) : i] + text[i + 1 : i + 3]
+    return sum(c in TRANSLITERATION for c in around) >= 2
 
 
 def _protected_positions(text: str, terms: Sequence[str]) -> set[int]:

@@ -42,7 +42,9 @@ class ZhRepairService:
         self._files = {"lm": str(lexicon.lm_path), "confusions": str(lexicon.same_pinyin_path)}
 
     def warm_up_request(self) -> RepairRequest:
-        return RepairRequest(job_id="warm-up", session_id="warm-up", lang="zh", text_in="我们在会议是开会")
+        return RepairRequest(
+            job_id="warm-up", session_id="warm-up", lang="zh", text_in="我们在会议是开会"
+        )
 
     def repair(
         self, request: RepairRequest, *, protected: list[str], deadline: float
@@ -79,6 +81,8 @@ class ZhRepairService:
         )
 
     def info(self) -> dict[str, Any]:
-        return {"engine": "kenlm+pinyin", "files": self._files, "margins": vars(self._repairer.margins) if self._repairer else None}
-
-
+        return {
+            "engine": "kenlm+pinyin",
+            "files": self._files,
+            "margins": vars(self._repairer.margins) if self._repairer else None,
+        }
