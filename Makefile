@@ -46,6 +46,9 @@ bench: setup
 	$(PY) bench/supervisor_overhead.py
 	$(PY) bench/idle_cpu.py
 	$(PY) bench/engine_throughput.py
+	$(PY) -m pip install --quiet --no-deps openai-whisper==20250625 more-itertools
+	$(PY) bench/normalize_throughput.py
+	$(PY) bench/repair_llm_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

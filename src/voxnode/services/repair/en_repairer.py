@@ -39,9 +39,9 @@ class EnDeadline(Exception):
 @dataclass(frozen=True, slots=True)
 class EnPolicy:
     quality_threshold: float = 0.7
-    margin: float = 3.0
+    margin: float = 5.0
     rank_prior: float = 1.0
-    max_top_votes: int = 2
+    max_top_votes: int = 1
     min_vote_lead: int = 1
     llm_suggestion: bool = True
     max_length_change: float = 0.2

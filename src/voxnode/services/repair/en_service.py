@@ -12,6 +12,7 @@ from voxnode.engines.llm_engine import LlmEngine
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.services.common.repair_app import DeadlineExceeded
 from voxnode.services.common.text_diff import diff_items
+from voxnode.services.normalize.app import request_options
 from voxnode.services.normalize.engine import EnNormalizer
 from voxnode.services.repair.en_repairer import EnDeadline, EnPolicy, EnRepairer
 from voxnode.services.repair.settings import RepairSettings
@@ -61,7 +62,8 @@ class EnRepairService:
         except EnDeadline as exc:
             raise DeadlineExceeded from exc
         chosen = request.text_in if outcome.source is None else outcome.text
-        normalized = self._normalizer.normalize(chosen, glossary=protected)
+        options = request_options(self._normalizer.options, request.meta)
+        normalized = self._normalizer.normalize(chosen, glossary=protected, options=options)
         reasons = [*outcome.triggered, *normalized.reason_codes]
         reasons += [f"CANDIDATE_REJECTED:{why}" for why in sorted(set(outcome.rejected.values()))]
         if outcome.source:

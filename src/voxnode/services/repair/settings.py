@@ -22,11 +22,11 @@ class RepairSettings(RepairServiceSettings):
     """auto | llama-cpp | llama-server | exllamav2 (seed 000 section 6)."""
     n_threads: int | None = None
     quality_threshold: float = Field(0.7, ge=0, le=1)
-    en_margin: float = 3.0
+    en_margin: float = 5.0
     """nats the LLM must prefer a candidate over the 1-best by, after the ASR rank prior."""
     en_rank_prior: float = 1.0
     """nats charged per N-best rank below the 1-best."""
-    en_max_top_votes: int = 2
+    en_max_top_votes: int = 1
     """The 1-best occurring more often than this in the N-best is left alone."""
     en_min_vote_lead: int = 1
     """A candidate must occur this many times more often than the 1-best in the N-best."""

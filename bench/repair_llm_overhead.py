@@ -1,0 +1,76 @@
+"""The English repair path against the raw engine call it makes, same model, one run.
+
+For N-best rows of en_asr_*.jsonl that reach the LLM (the 1-best weakly supported, an
+alternative the beam prefers), time (a) `engine.score()` on exactly the texts the repairer
+scores, and (b) the whole repair: trigger, votes, guards, scoring, normalisation
+(EnRepairService.repair). Reports medians and the ratio (target <= 1.1).
+Usage: python bench/repair_llm_overhead.py [--rows 20] [--model NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.repair import RepairRequest
+from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
+from voxnode.models.model_store_factory import open_model_store
+from voxnode.services.repair.en_repairer import SCORE_CONTEXT
+from voxnode.services.repair.en_service import EnRepairService
+from voxnode.services.repair.settings import RepairSettings
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def llm_rows(limit: int) -> list[list[str]]:
+    rows = []
+    for name in ("en_asr_chime4.jsonl", "en_asr_atis.jsonl", "en_asr_wsj.jsonl"):
+        for line in (DATA / name).read_text().splitlines():
+            nbest = [" ".join(h.split()) for h in json.loads(line)["nbest"]]
+            top = nbest.count(nbest[0])
+            if top <= 2 and any(nbest.count(h) > top for h in nbest):
+                rows.append(nbest)
+    return rows[:limit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=20)
+    parser.add_argument("--model", default=RepairSettings().llm_model)
+    args = parser.parse_args()
+    model = open_model_store(NodeSettings()).pull(args.model)
+    engine = LlamaCppEngine(LlamaConfig(model, n_ctx=1024, n_threads=None))
+    service = EnRepairService(RepairSettings(lang="en"), engine=engine)
+    service.load()
+    rows = llm_rows(args.rows)
+    raw, repaired = [], []
+    for nbest in rows:
+        top = nbest.count(nbest[0])
+        texts = [nbest[0]] + list(dict.fromkeys(h for h in nbest if nbest.count(h) > top))
+        request = RepairRequest(
+            job_id="b", session_id="b", lang="en", text_in=nbest[0], meta={"nbest": nbest}
+        )
+        engine.score([t + "\n" for t in texts], context=SCORE_CONTEXT)  # warm this prompt
+        started = time.perf_counter()
+        engine.score([t + "\n" for t in texts], context=SCORE_CONTEXT)
+        raw.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        service.repair(request, protected=[], deadline=time.monotonic() + 60)
+        repaired.append(time.perf_counter() - started)
+    result = {
+        "rows": len(rows),
+        "raw_engine_score_ms_p50": round(statistics.median(raw) * 1000, 1),
+        "repair_path_ms_p50": round(statistics.median(repaired) * 1000, 1),
+        "ratio_p50": round(statistics.median(repaired) / statistics.median(raw), 3),
+        "ratio_total": round(sum(repaired) / sum(raw), 3),
+    }
+    print(json.dumps(result, indent=2))
+    engine.close()
+
+
+if __name__ == "__main__":
+    main()
