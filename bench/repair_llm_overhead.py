@@ -28,11 +28,12 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def llm_rows(limit: int) -> list[list[str]]:
     rows = []
+    most = RepairSettings().en_max_top_votes
     for name in ("en_asr_chime4.jsonl", "en_asr_atis.jsonl", "en_asr_wsj.jsonl"):
         for line in (DATA / name).read_text().splitlines():
             nbest = [" ".join(h.split()) for h in json.loads(line)["nbest"]]
             top = nbest.count(nbest[0])
-            if top <= 2 and any(nbest.count(h) > top for h in nbest):
+            if top <= most and any(nbest.count(h) > top for h in nbest):
                 rows.append(nbest)
     return rows[:limit]
 
@@ -50,7 +51,7 @@ def main() -> None:
     raw, repaired = [], []
     for nbest in rows:
         top = nbest.count(nbest[0])
-        texts = [nbest[0]] + list(dict.fromkeys(h for h in nbest if nbest.count(h) > top))
+        texts = [nbest[0], *dict.fromkeys(h for h in nbest if nbest.count(h) > top)]
         request = RepairRequest(
             job_id="b", session_id="b", lang="en", text_in=nbest[0], meta={"nbest": nbest}
         )
