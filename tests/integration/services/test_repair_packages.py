@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -62,6 +63,9 @@ def test_zh_repair_and_en_normalize_through_the_node(node: TestClient) -> None:
     install(node, "semantic-repair-zh")
     install(node, "en-normalize")
 
+    info = node.get("/v1/services/semantic-repair-zh").json()
+    facts = httpx.get(f"http://127.0.0.1:{info['port']}/info", timeout=5).json()
+    assert facts["engine"] == "kenlm+pinyin" and facts["margins"]["first_margin"] == 6.0
     fixed = repair(node, "明天下午三点在會議是开会", "zh")
     assert (fixed["decision"], fixed["text_out"]) == ("REPAIR", "明天下午三点在会议室开会")
     assert fixed["service_id"] == "semantic-repair-zh"

@@ -3,6 +3,7 @@ shared app. The engine comes from the engine layer (seed 000 section 6 order by 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from voxnode.contracts.node_settings import NodeSettings
@@ -93,5 +94,5 @@ class EnRepairService:
         return {
             "engine": type(engine).__name__,
             "model": self._model_path,
-            "health": getattr(engine.health(), "__dict__", None) if engine else None,
+            "health": asdict(engine.health()) if engine else None,
         }

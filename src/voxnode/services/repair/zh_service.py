@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from voxnode.contracts.node_settings import NodeSettings
@@ -84,5 +85,5 @@ class ZhRepairService:
         return {
             "engine": "kenlm+pinyin",
             "files": self._files,
-            "margins": vars(self._repairer.margins) if self._repairer else None,
+            "margins": asdict(self._repairer.margins) if self._repairer else None,
         }
