@@ -41,7 +41,10 @@ def run_demo(package: Path | None) -> int:
                 f"({time.perf_counter() - started:.2f} s after the install request)"
             )
             text = "i want to by two tickets to new york for next wensday"
-            body = {"job_id": "demo-1", "session_id": "demo", "lang": "en", "text_in": text}
+            body = {  # quality_score: the ASR was unsure, so the trigger policy sends it on
+                "job_id": "demo-1", "session_id": "demo", "lang": "en", "text_in": text,
+                "quality_score": 0.5,
+            }  # fmt: skip
             answer = _ok(api.post("/v1/repair", json=body))
             typer.echo(f"4. POST /v1/repair  in : {text}")
             typer.echo(

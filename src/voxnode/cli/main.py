@@ -203,11 +203,16 @@ def stop(service_id: str, home: Path | None = HomeOption) -> None:
 def repair(
     text: str,
     lang: str = typer.Option(..., help="Language of the text: zh, en, ..."),
+    quality_score: float | None = typer.Option(
+        None, help="The ASR's confidence (0-1); under 0.7 the en trigger policy fires"
+    ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Send one text through POST /v1/repair on the running node."""
-    body = {"job_id": "cli", "session_id": "cli", "lang": lang, "text_in": text}
+    body: dict[str, object] = {"job_id": "cli", "session_id": "cli", "lang": lang, "text_in": text}
+    if quality_score is not None:
+        body["quality_score"] = quality_score
     answer = require_node(settings_for(home).home).request("POST", "/v1/repair", body)
     print_result(
         answer, as_json, f"{answer['decision']}: {answer['text_out']}  {answer['reason_codes']}"
