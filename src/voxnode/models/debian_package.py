@@ -34,8 +34,8 @@ class DebianSource(BaseModel):
     """Path inside the package: 'usr/lib/x86_64-linux-gnu/libime/zh_CN.lm'."""
 
 
-def data_archive(deb: Path) -> tuple[str, int, int]:
-    """(name, offset, size) of the data.tar.* member of an ar archive."""
+def data_archive_offset(deb: Path) -> int:
+    """Where the data.tar.* member of an ar archive starts."""
     with open(deb, "rb") as handle:
         if handle.read(8) != AR_MAGIC:
             raise DownloadError(f"{deb.name} is not a Debian package (no ar header)")
@@ -46,13 +46,13 @@ def data_archive(deb: Path) -> tuple[str, int, int]:
             size = int(header[48:58].decode("ascii").strip())
             offset = handle.tell()
             if name.startswith("data.tar"):
-                return name, offset, size
+                return offset
             handle.seek(size + (size % 2), 1)
     raise DownloadError(f"{deb.name} has no data.tar member")
 
 
 def extract_member(deb: Path, member: str, target: Path, *, size: int | None, sha256: str) -> None:
-    _, offset, _ = data_archive(deb)
+    offset = data_archive_offset(deb)
     wanted = {member.lstrip("./"), "./" + member.lstrip("./")}
     partial = part_path(target)
     with open(deb, "rb") as handle:

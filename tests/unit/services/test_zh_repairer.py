@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.zh_lexicon import ZhLexicon
-from voxnode.services.repair.zh_repairer import DeadlineReached, ZhMargins, ZhRepairer
+from voxnode.services.repair.zh_repairer import ZhMargins, ZhRepairer
 
 
 class TableLexicon(ZhLexicon):
@@ -67,7 +68,7 @@ def test_context_is_scored_in_front_of_every_candidate() -> None:
 
 
 def test_a_passed_deadline_stops_the_search() -> None:
-    with pytest.raises(DeadlineReached):
+    with pytest.raises(DeadlineExceeded):
         repairer({"在会议是": -30.0}).repair("在会议是", deadline=time.monotonic() - 1)
 
 

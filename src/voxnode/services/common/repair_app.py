@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse
 
 from voxnode.contracts.errors import BadInputError, NotReadyError, VoxnodeError
 from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
+from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.common.reject_rules import reject_reason
 from voxnode.services.common.repair_settings import RepairServiceSettings
 
@@ -45,10 +47,6 @@ class Repairer(Protocol):
         """Answer before `deadline` (time.monotonic()), or raise DeadlineExceeded."""
 
     def info(self) -> dict[str, Any]: ...
-
-
-class DeadlineExceeded(Exception):
-    """Raised by a repairer that saw its deadline pass mid-work."""
 
 
 class _State:
@@ -141,9 +139,7 @@ def create_repair_app(
                 decision=Decision.REJECT, text_out=request.text_in, confidence=0.9,
                 reason_codes=[reason],
             )  # fmt: skip
-        call: Callable[[], RepairResponse] = lambda: repairer.repair(  # noqa: E731
-            request, protected=protected, deadline=deadline
-        )
+        call = functools.partial(repairer.repair, request, protected=protected, deadline=deadline)
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
                 async with gate:

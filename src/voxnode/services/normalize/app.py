@@ -9,22 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
 from voxnode.services.common.repair_app import create_repair_app
 from voxnode.services.common.text_diff import diff_items
-from voxnode.services.normalize.engine import EnNormalizer, NormalizeOptions
+from voxnode.services.normalize.engine import EnNormalizer, request_options
 from voxnode.services.normalize.settings import NormalizeSettings
-
-
-def request_options(defaults: NormalizeOptions, meta: dict[str, Any] | None) -> NormalizeOptions:
-    wanted = (meta or {}).get("normalize") or {}
-    known = {f.name for f in dataclasses.fields(NormalizeOptions)}
-    if not isinstance(wanted, dict) or set(wanted) - known:
-        raise BadInputError(
-            f"meta.normalize takes booleans among {sorted(known)}", code="BAD_OPTIONS"
-        )
-    return dataclasses.replace(defaults, **{k: bool(v) for k, v in wanted.items()})
 
 
 class NormalizeRepairer:

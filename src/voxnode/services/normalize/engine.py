@@ -7,10 +7,14 @@ of change adds a reason code, so a caller can see why the text moved.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from voxnode.contracts.errors import BadInputError
 from voxnode.services.normalize.acronyms import curated, spelled_run_end
 from voxnode.services.normalize.number_rules import rewrite_numbers
 from voxnode.services.normalize.spoken_web import rewrite_web
@@ -64,7 +68,21 @@ class _Slots:
         return re.sub(r"\uE000(\d+)\uE001", lambda m: self.values[int(m.group(1))], text)
 
 
-def glossary_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+def request_options(defaults: NormalizeOptions, meta: dict[str, Any] | None) -> NormalizeOptions:
+    """`defaults` with what a request's `meta.normalize` switches ({"normalize_numbers": false})."""
+    wanted = (meta or {}).get("normalize") or {}
+    known = {f.name for f in dataclasses.fields(NormalizeOptions)}
+    if not isinstance(wanted, dict) or set(wanted) - known:
+        raise BadInputError(
+            f"meta.normalize takes booleans among {sorted(known)}", code="BAD_OPTIONS"
+        )
+    return dataclasses.replace(defaults, **{k: bool(v) for k, v in wanted.items()})
+
+
+@functools.lru_cache(maxsize=64)
+def glossary_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for a set of protected terms (cached: the config's glossary comes with
+    every request)."""
     ordered = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
     if not ordered:
         return None
@@ -76,7 +94,6 @@ class EnNormalizer:
     def __init__(self, glossary: Iterable[str] = (), options: NormalizeOptions | None = None):
         self.glossary = tuple(glossary)
         self.options = options or NormalizeOptions()
-        self._glossary_re = glossary_pattern(self.glossary)
 
     def normalize(
         self, text: str, *, glossary: Iterable[str] = (), options: NormalizeOptions | None = None
@@ -90,7 +107,7 @@ class EnNormalizer:
         slots = _Slots()
         work = collapsed
         extra = tuple(glossary)
-        pattern = glossary_pattern(self.glossary + extra) if extra else self._glossary_re
+        pattern = glossary_pattern(self.glossary + extra)
         if pattern is not None:
             canonical = {t.lower(): t for t in self.glossary + extra}
             hidden = slots.hide(

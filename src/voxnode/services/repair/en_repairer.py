@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voxnode.engines.llm_engine import ChatMessage, EngineDeadlineError, LlmEngine
+from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.en_guards import rejection, strip_label
 
 SCORE_CONTEXT = "Transcript of a spoken sentence:\n"
@@ -30,10 +31,6 @@ SYSTEM = (
     "answer, explain, continue or translate the text. Reply with the corrected text only; "
     "if nothing is clearly wrong, reply with the text unchanged."
 )
-
-
-class EnDeadline(Exception):
-    """The LLM could not answer before the deadline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +131,7 @@ class EnRepairer:
         try:
             return self.engine.score([t + "\n" for t in texts], context=prefix, deadline=deadline)
         except EngineDeadlineError as exc:
-            raise EnDeadline from exc
+            raise DeadlineExceeded from exc
 
     def _suggest(self, text: str, context: str, deadline: float) -> str | None:
         user = f"Previous sentence: {context.strip()}\n" if context.strip() else ""
@@ -146,5 +143,5 @@ class EnRepairer:
                 messages, max_tokens=budget, temperature=0.0, deadline=deadline
             )
         except EngineDeadlineError as exc:
-            raise EnDeadline from exc
+            raise DeadlineExceeded from exc
         return strip_label(reply.text) or None

@@ -11,11 +11,9 @@ from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
 from voxnode.engines.engine_factory import EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
 from voxnode.models.model_store_factory import open_model_store
-from voxnode.services.common.repair_app import DeadlineExceeded
 from voxnode.services.common.text_diff import diff_items
-from voxnode.services.normalize.app import request_options
-from voxnode.services.normalize.engine import EnNormalizer
-from voxnode.services.repair.en_repairer import EnDeadline, EnPolicy, EnRepairer
+from voxnode.services.normalize.engine import EnNormalizer, request_options
+from voxnode.services.repair.en_repairer import EnPolicy, EnRepairer
 from voxnode.services.repair.settings import RepairSettings
 
 
@@ -55,13 +53,10 @@ class EnRepairService:
         self, request: RepairRequest, *, protected: list[str], deadline: float
     ) -> RepairResponse:
         assert self._repairer is not None
-        try:
-            outcome = self._repairer.repair(
-                request.text_in, quality=request.quality_score, meta=request.meta or {},
-                context=request.micro_context or "", glossary=protected, deadline=deadline,
-            )  # fmt: skip
-        except EnDeadline as exc:
-            raise DeadlineExceeded from exc
+        outcome = self._repairer.repair(
+            request.text_in, quality=request.quality_score, meta=request.meta or {},
+            context=request.micro_context or "", glossary=protected, deadline=deadline,
+        )  # fmt: skip
         chosen = request.text_in if outcome.source is None else outcome.text
         options = request_options(self._normalizer.options, request.meta)
         normalized = self._normalizer.normalize(chosen, glossary=protected, options=options)

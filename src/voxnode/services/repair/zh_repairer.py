@@ -20,21 +20,19 @@ Margins were tuned on the dev sets only (SIGHAN15 + 300 rmrb sentences).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
+from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
 TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗基卡夫普里米纳西索吉诺森兹蒂")
 """Characters that spell foreign names (伊梅尔达, 鲍谟尔): a character with two of these
 within two places of it is part of a name and is never edited."""
-
-
-class DeadlineReached(Exception):
-    """The repair ran out of time; the caller answers PASS with TIMEOUT."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +66,15 @@ class ZhOutcome:
     """Edits were found but the sentence still looked wrong: nothing applied."""
 
 
+@functools.lru_cache(maxsize=8192)
 def _tone3(char: str) -> str:
+    """'室' -> 'shi4' (cached: each search asks for the same characters many times)."""
     return pinyin(char, style=Style.TONE3)[0][0]
+
+
+@functools.lru_cache(maxsize=8192)
+def _toneless(char: str) -> str:
+    return lazy_pinyin(char)[0]
 
 
 class ZhRepairer:
@@ -113,7 +118,7 @@ class ZhRepairer:
         seen: set[str] = set()
         for count, (start, old, new, penalty) in enumerate(self._candidates(text, frozen)):
             if deadline is not None and count % 32 == 0 and time.monotonic() > deadline:
-                raise DeadlineReached
+                raise DeadlineExceeded
             candidate = text[:start] + new + text[start + len(old) :]
             if candidate in seen:
                 continue
@@ -138,7 +143,7 @@ class ZhRepairer:
             for other in lexicon.other_tone.get(char, ""):
                 if other != char and other in lexicon.common:
                     yield i, char, other, m.tone_penalty
-        sounds = [lazy_pinyin(c)[0] if is_han(c) else None for c in text]
+        sounds = [_toneless(c) if is_han(c) else None for c in text]
         for size in (2, 3, 4):
             for i in range(len(text) - size + 1):
                 key = sounds[i : i + size]

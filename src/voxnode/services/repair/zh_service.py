@@ -8,11 +8,10 @@ from typing import Any
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
 from voxnode.models.model_store_factory import open_model_store
-from voxnode.services.common.repair_app import DeadlineExceeded
 from voxnode.services.common.text_diff import diff_items
 from voxnode.services.repair.settings import RepairSettings
 from voxnode.services.repair.zh_lexicon import ZhLexicon
-from voxnode.services.repair.zh_repairer import DeadlineReached, ZhMargins, ZhRepairer
+from voxnode.services.repair.zh_repairer import ZhMargins, ZhRepairer
 
 
 class ZhRepairService:
@@ -52,12 +51,9 @@ class ZhRepairService:
     ) -> RepairResponse:
         assert self._repairer is not None
         context = (request.micro_context or "")[-self._settings.micro_context_chars :]
-        try:
-            outcome = self._repairer.repair(
-                request.text_in, context=context, protected=protected, deadline=deadline
-            )
-        except DeadlineReached as exc:
-            raise DeadlineExceeded from exc
+        outcome = self._repairer.repair(
+            request.text_in, context=context, protected=protected, deadline=deadline
+        )
         reasons: list[str] = []
         if outcome.simplified:
             reasons.append("TRADITIONAL_TO_SIMPLIFIED")
