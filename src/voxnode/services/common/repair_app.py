@@ -9,27 +9,17 @@ PASS with TIMEOUT, never a late repair.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
-import logging
-import os
-import threading
 import time
-from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from voxnode.contracts.errors import BadInputError, NotReadyError, VoxnodeError
+from voxnode.contracts.errors import BadInputError, DeadlineError
 from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
-from voxnode.services.common.deadline import DeadlineExceeded
+from voxnode.services.common.model_app import ModelApp
 from voxnode.services.common.reject_rules import reject_reason
 from voxnode.services.common.repair_settings import RepairServiceSettings
-
-log = logging.getLogger(__name__)
 
 
 class Repairer(Protocol):
@@ -49,86 +39,46 @@ class Repairer(Protocol):
     def info(self) -> dict[str, Any]: ...
 
 
-class _State:
-    def __init__(self) -> None:
-        self.status = "loading"
-        self.warmed = False
-        self.error: str | None = None
-        self.load_s: float | None = None
-        self.served = 0
-        self.timeouts = 0
+class _RepairWorker:
+    """A Repairer seen as a model worker: its warm-up is a real repair."""
+
+    def __init__(self, repairer: Repairer, settings: RepairServiceSettings, glossary: list[str]):
+        self.repairer, self.settings, self.glossary = repairer, settings, glossary
+        self.name = repairer.name
+
+    def load(self) -> None:
+        self.repairer.load()
+
+    def warm_up(self) -> None:
+        warm = self.repairer.warm_up_request()
+        self.repairer.repair(warm, protected=self.glossary, deadline=time.monotonic() + 60)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "glossary_terms": len(self.glossary),
+            "reject_enabled": self.settings.reject_enabled,
+            **self.repairer.info(),
+        }
 
 
 def create_repair_app(
     repairer: Repairer, settings: RepairServiceSettings, *, manifest: dict[str, Any] | None = None
 ) -> FastAPI:
-    state = _State()
     glossary = settings.glossary_terms()
-    gate = asyncio.Semaphore(settings.max_concurrency)
+    model = ModelApp(
+        _RepairWorker(repairer, settings, glossary),
+        max_concurrency=settings.max_concurrency,
+        manifest=manifest,
+    )
 
-    def load() -> None:
-        started = time.monotonic()
-        try:
-            repairer.load()
-            warm = repairer.warm_up_request()
-            repairer.repair(warm, protected=glossary, deadline=time.monotonic() + 60)
-        except Exception as exc:
-            log.exception("%s failed to load", repairer.name)
-            state.status, state.error = "error", f"{type(exc).__name__}: {exc}"
-            return
-        state.load_s = round(time.monotonic() - started, 3)
-        state.status, state.warmed = "ok", True
-        log.info("%s ready in %.1f s", repairer.name, state.load_s)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=load, name="load", daemon=True).start()
-        yield
-
-    app = FastAPI(title=repairer.name, lifespan=lifespan)
-
-    @app.exception_handler(VoxnodeError)
-    async def _voxnode_error(_: Request, exc: VoxnodeError) -> JSONResponse:
-        return JSONResponse(exc.body().model_dump(), status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        error = BadInputError(f"invalid repair request: {exc.errors()[:3]}", code="BAD_REQUEST")
-        return JSONResponse(error.body().model_dump(), status_code=400)
-
-    @app.get("/health")
-    async def health() -> dict[str, Any]:
-        detail: dict[str, Any] = {
-            "load_s": state.load_s,
-            "served": state.served,
-            "timeouts": state.timeouts,
-        }
-        if state.error:
-            detail["error"] = state.error
-        return {"status": state.status, "warmed": state.warmed, "detail": detail}
-
-    @app.get("/info")
-    async def info() -> dict[str, Any]:
-        return {
-            "manifest": manifest,
-            "service": repairer.name,
-            "pid": os.getpid(),
-            "glossary_terms": len(glossary),
-            "reject_enabled": settings.reject_enabled,
-            **(repairer.info() if state.warmed else {}),
-        }
-
-    @app.post("/v1/repair")
+    @model.app.post("/v1/repair")
     async def repair(request: RepairRequest) -> RepairResponse:
-        if not state.warmed:
-            raise NotReadyError(f"{repairer.name} is {state.status}", code="NOT_READY")
+        model.require_ready()
         started = time.monotonic()
-        budget_s = (request.deadline_ms or settings.deadline_ms) / 1000
-        deadline = started + budget_s
+        deadline = started + (request.deadline_ms or settings.deadline_ms) / 1000
         protected = glossary + _request_glossary(request)
         answer = await _answer(request, protected, deadline)
         answer.process_time_ms = round((time.monotonic() - started) * 1000, 3)
-        state.served += 1
         return answer
 
     async def _answer(
@@ -141,14 +91,11 @@ def create_repair_app(
             )  # fmt: skip
         call = functools.partial(repairer.repair, request, protected=protected, deadline=deadline)
         try:
-            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                async with gate:
-                    return await asyncio.to_thread(call)
-        except (TimeoutError, DeadlineExceeded):
-            state.timeouts += 1
+            return await model.run(call, deadline=deadline)
+        except DeadlineError:
             return RepairResponse.passed(request.text_in, "TIMEOUT")
 
-    return app
+    return model.app
 
 
 def _request_glossary(request: RepairRequest) -> list[str]:
@@ -156,13 +103,3 @@ def _request_glossary(request: RepairRequest) -> list[str]:
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise BadInputError("meta.glossary must be a list of strings", code="BAD_GLOSSARY")
     return terms
-
-
-def serve(app: FastAPI) -> None:
-    """Listen on 127.0.0.1:$PORT (the supervisor's choice), as contract 1 requires."""
-    import uvicorn
-
-    port = int(os.environ.get("PORT", "0"))
-    host = os.environ.get("VOXNODE_SERVICE_HOST", "127.0.0.1")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=1)

@@ -1,0 +1,77 @@
+"""Contract 2's type endpoints for speech: ASR, translation and TTS requests and answers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class AudioFormat(StrEnum):
+    PCM16 = "pcm16"
+    """Raw signed 16-bit little-endian mono samples at `sample_rate`."""
+    WAV = "wav"
+    MULAW = "mulaw"
+    """G.711 mu-law bytes at `sample_rate` (8000 for RTP, seed 002 section 2.2)."""
+    OPUS = "opus"
+    """Ogg Opus (or WebM Opus) bytes; the rate is read from the stream."""
+
+
+class TranscribeRequest(BaseModel):
+    audio: str = Field(min_length=1)
+    """Base64 of the audio bytes."""
+    audio_format: AudioFormat = AudioFormat.PCM16
+    sample_rate: int = Field(16000, ge=8000, le=192000)
+    """For pcm16 and mulaw; wav and opus carry their own."""
+    language: str | None = None
+    """None or "auto": detected."""
+    deadline_ms: int | None = Field(None, gt=0)
+
+
+class Segment(BaseModel):
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+class TranscribeResponse(BaseModel):
+    text: str
+    language: str
+    language_probability: float
+    segments: list[Segment] = []
+    duration: float
+    """Seconds of audio received."""
+    quality_score: float = Field(ge=0.0, le=1.0)
+    """exp(mean token log-probability) over the kept segments: the repair trigger reads it."""
+    process_time_ms: float = 0.0
+
+
+class TranslateRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    src_lang: str = Field(min_length=2)
+    tgt_lang: str = Field(min_length=2)
+    context_text: str | None = Field(None, max_length=2000)
+    """The session's previous sentence: helps pronouns and terms, never translated itself."""
+    deadline_ms: int | None = Field(None, gt=0)
+
+
+class TranslateResponse(BaseModel):
+    text: str
+    engine: str = ""
+    process_time_ms: float = 0.0
+
+
+class SynthesizeRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    lang: str = Field(min_length=2)
+    voice: str | None = None
+    format: AudioFormat = AudioFormat.WAV
+    sample_rate: int | None = Field(None, ge=8000, le=48000)
+    """None: the voice's own rate (mulaw: 8000)."""
+
+
+SAMPLE_RATE_HEADER = "X-Sample-Rate"
+DURATION_HEADER = "X-Audio-Duration"
+"""/v1/synthesize answers audio bytes; these headers say their rate and length in seconds."""

@@ -1,0 +1,37 @@
+"""ASR service settings (VOXNODE_ASR_*): which Whisper, on which device, how to decode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AsrSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOXNODE_ASR_", extra="ignore")
+
+    model: str = "whisper-base-ct2"
+    """A catalog id (pulled into the node's models folder), or see model_dir."""
+    model_dir: Path | None = None
+    """A CTranslate2 Whisper folder to use as it is (no pull)."""
+    languages: str = ""
+    """Comma-separated codes this instance accepts; empty: whatever the model knows."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "auto"
+    """auto: int8 on CPU, float16 on CUDA (int8_float16 also works there)."""
+    cpu_threads: int = Field(0, ge=0)
+    """0: every core."""
+    beam_size: int | None = Field(None, ge=1, le=10)
+    """None: 1 on CPU (latency), 5 on CUDA."""
+    vad: bool = True
+    """Silero VAD (the model inside faster-whisper) drops silence before decoding."""
+    zh_prompt: str = "以下是普通话的句子。"
+    """Initial prompt for Chinese: nudges Whisper to simplified script and punctuation."""
+    max_seconds: float = Field(120.0, gt=0)
+    deadline_ms: int = Field(60000, gt=0)
+    max_concurrency: int = Field(1, ge=1)
+
+    def language_set(self) -> set[str]:
+        return {code.strip().lower() for code in self.languages.split(",") if code.strip()}

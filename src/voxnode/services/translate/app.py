@@ -1,0 +1,88 @@
+"""python -m voxnode.services.translate: POST /v1/translate (contract 2) on the LLM."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+from fastapi import FastAPI
+
+from voxnode.contracts.errors import BadInputError
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.speech import TranslateRequest, TranslateResponse
+from voxnode.engines.engine_factory import EngineSettings, build_engine
+from voxnode.engines.llm_engine import LlmEngine
+from voxnode.models.model_store_factory import open_model_store
+from voxnode.services.common.model_app import ModelApp
+from voxnode.services.translate.settings import NmtSettings
+from voxnode.services.translate.translator import LlmTranslator, Translator
+
+
+class NmtWorker:
+    name = "nmt-llm"
+
+    def __init__(self, settings: NmtSettings, engine: LlmEngine | None = None):
+        self.settings = settings
+        self._engine = engine
+        self.translator: Translator | None = None
+        self._model: str | None = None
+
+    def load(self) -> None:
+        s = self.settings
+        if self._engine is None:
+            model = open_model_store(NodeSettings()).pull(s.llm_model)
+            self._model = str(model)
+            engine = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=s.n_ctx)
+            self._engine = build_engine(model, engine)
+        self.translator = LlmTranslator(self._engine)
+
+    def warm_up(self) -> None:
+        self.translate(
+            TranslateRequest(text="Good morning.", src_lang="en", tgt_lang="zh"),
+            time.monotonic() + 120,
+        )
+
+    def translate(self, request: TranslateRequest, deadline: float) -> TranslateResponse:
+        assert self.translator is not None
+        src, tgt = _code(request.src_lang), _code(request.tgt_lang)
+        served = self.settings.language_list()
+        if src not in served or tgt not in served or src == tgt:
+            raise BadInputError(
+                f"{self.name} translates between {served}, not {src} -> {tgt}",
+                code="UNSUPPORTED_LANGUAGE_PAIR",
+            )
+        started = time.perf_counter()
+        text = self.translator.translate(
+            request.text, src, tgt, context=request.context_text, deadline=deadline
+        )
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        return TranslateResponse(text=text, engine=self.translator.name, process_time_ms=elapsed)
+
+    def info(self) -> dict[str, Any]:
+        engine = self._engine
+        return {
+            "engine": engine.name if engine else None,
+            "model": self._model,
+            "languages": self.settings.language_list(),
+        }
+
+
+def _code(lang: str) -> str:
+    return lang.strip().lower().replace("_", "-").split("-")[0]
+
+
+def build_app(settings: NmtSettings | None = None, engine: LlmEngine | None = None) -> FastAPI:
+    settings = settings or NmtSettings()
+    worker = NmtWorker(settings, engine)
+    model = ModelApp(worker, max_concurrency=settings.max_concurrency)
+
+    @model.app.post("/v1/translate")
+    async def translate(request: TranslateRequest) -> TranslateResponse:
+        model.require_ready()
+        deadline = time.monotonic() + (request.deadline_ms or settings.deadline_ms) / 1000
+        return await model.run(
+            functools.partial(worker.translate, request, deadline), deadline=deadline
+        )
+
+    return model.app

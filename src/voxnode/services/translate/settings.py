@@ -1,0 +1,23 @@
+"""Translation service settings (VOXNODE_NMT_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NmtSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOXNODE_NMT_", extra="ignore")
+
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    engine: str = "auto"
+    """auto | llama-cpp | llama-server | exllamav2 (seed 000 section 6)."""
+    n_threads: int | None = None
+    n_ctx: int = Field(2048, ge=512)
+    languages: str = "en,zh"
+    """The languages this instance translates between (any pair of them)."""
+    deadline_ms: int = Field(30000, gt=0)
+    max_concurrency: int = Field(1, ge=1)
+
+    def language_list(self) -> list[str]:
+        return [code.strip().lower() for code in self.languages.split(",") if code.strip()]
