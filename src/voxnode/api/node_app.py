@@ -17,12 +17,16 @@ from voxnode.api import models_routes, services_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
+from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import RepairRequest, RepairResponse
 from voxnode.models.model_store_factory import open_model_store
+from voxnode.pipeline.job_orchestrator import JobOrchestrator
+from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_host import ServiceHost
+from voxnode.pipeline.service_picker import ServicePicker
 
 
 class NodeHealth(BaseModel):
@@ -39,19 +43,24 @@ def create_app(settings: NodeSettings) -> FastAPI:
         host = ServiceHost(settings)
         await host.open()
         repair = RepairRouter(host, settings.repair)
+        picker = ServicePicker(host, settings.pipeline)
+        picker.open()
+        metrics = CollectorRegistry()
+        jobs = JobOrchestrator(picker, repair, settings.pipeline, PipelineMetrics(metrics))
         app.state.node = NodeState(
             settings=settings,
             host=host,
             repair=repair,
+            jobs=jobs,
             models=open_model_store(settings),
             started_at=time.time(),
         )
-        metrics = CollectorRegistry()
         metrics.register(NodeCollector(app.state.node))
         app.state.metrics = metrics
         try:
             yield
         finally:
+            await picker.close()
             await repair.close()
             await host.close()
 
@@ -78,6 +87,10 @@ def create_app(settings: NodeSettings) -> FastAPI:
     @app.post("/v1/repair")
     async def repair(body: RepairRequest, node: NodeState = Depends(node_state)) -> RepairResponse:
         return await node.repair.repair(body)
+
+    @app.post("/v1/jobs")
+    async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> JobResult:
+        return await node.jobs.run(body)
 
     @app.websocket("/v1/events")
     async def events(socket: WebSocket) -> None:

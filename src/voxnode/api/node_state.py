@@ -8,6 +8,7 @@ from fastapi import Request
 
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.models.model_store import ModelStore
+from voxnode.pipeline.job_orchestrator import JobOrchestrator
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_host import ServiceHost
 
@@ -17,6 +18,7 @@ class NodeState:
     settings: NodeSettings
     host: ServiceHost
     repair: RepairRouter
+    jobs: JobOrchestrator
     models: ModelStore
     started_at: float
 

@@ -83,6 +83,31 @@ class RepairRoutingSettings(BaseModel):
     """How long a repair waits for a stopped repair service that it starts."""
 
 
+class PipelineSettings(BaseModel):
+    """The orchestrator's budgets and rules (seed 001 sections 4-5, lingua1 6.2-6.3)."""
+
+    asr_timeout_ms: int = Field(60000, gt=0)
+    nmt_timeout_ms: int = Field(30000, gt=0)
+    tts_timeout_ms: int = Field(30000, gt=0)
+    """Each stage's budget, on-demand starts included; repair has repair.timeout_ms."""
+    on_demand_wait_s: float = Field(120.0, ge=0)
+    """How long a stage waits for a stopped service it starts (model loads take seconds)."""
+    cooldown_s: float = Field(30.0, ge=0)
+    """A service that failed a request is skipped this long unless it is ready again."""
+    probe_interval_s: float = Field(2.0, gt=0)
+    dedup_ttl_s: float = Field(30.0, gt=0)
+    """A job_id seen this recently gets its first result again (the scheduler's window)."""
+    max_sessions: int = Field(500, ge=1)
+    session_ttl_s: float = Field(300.0, gt=0)
+    merge_score: float = Field(2.5, ge=0)
+    """Aggregation: an unfinished fragment scoring at least this is held for the next one."""
+    overlap_min_chars: int = Field(4, ge=1)
+    """Dedup: an utterance starting with at least this many CJK characters that ended the
+    previous one loses them (the audio cut overlapped)."""
+    overlap_min_words: int = Field(3, ge=1)
+    """The same for words in other languages."""
+
+
 class ModelSettings(BaseModel):
     dir: Path | None = None
     """Where models live; None: `<home>/models`."""
@@ -109,6 +134,7 @@ class NodeSettings(BaseSettings):
     supervisor: SupervisorSettings = SupervisorSettings()
     packages: PackageSettings = PackageSettings()
     repair: RepairRoutingSettings = RepairRoutingSettings()
+    pipeline: PipelineSettings = PipelineSettings()
     models: ModelSettings = ModelSettings()
 
     @property

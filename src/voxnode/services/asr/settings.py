@@ -27,8 +27,9 @@ class AsrSettings(BaseSettings):
     """None: 1 on CPU (latency), 5 on CUDA."""
     vad: bool = True
     """Silero VAD (the model inside faster-whisper) drops silence before decoding."""
-    zh_prompt: str = "以下是普通话的句子。"
-    """Initial prompt for Chinese: nudges Whisper to simplified script and punctuation."""
+    zh_prompt: str = ""
+    """Initial prompt for Chinese (e.g. "以下是普通话的句子。"). Off by default: on our
+    samples it cost words under greedy decoding; OpenCC t2s gives simplified script anyway."""
     max_seconds: float = Field(120.0, gt=0)
     deadline_ms: int = Field(60000, gt=0)
     max_concurrency: int = Field(1, ge=1)

@@ -77,8 +77,12 @@ def violation(source: str, output: str, src_lang: str, tgt_lang: str) -> str | N
 
 
 def _number_kept(number: str, output: str, tgt_lang: str) -> bool:
-    plain = number.replace(",", "")
-    if plain in output.replace(",", ""):
+    """By value: "03" is kept as "3"; a zero ("03:00" said "3点") may go."""
+    plain = number.replace(",", "").lstrip("0") or "0"
+    if plain == "0" or plain.startswith("."):
+        return True
+    written = {n.replace(",", "").lstrip("0") for n in NUMBER.findall(output)}
+    if plain in written:
         return True
     if not plain.isdigit() or int(plain) > 99:
         return False

@@ -47,7 +47,7 @@ class LlmTranslator:
             _plain_prompt(text, src_lang, tgt_lang),
         ):
             answer = self._engine.chat(
-                messages, max_tokens=min(48 + 4 * len(text), 600), temperature=0.0,
+                messages, max_tokens=_token_budget(text), temperature=0.0, stop=("\n",),
                 deadline=deadline,
             )  # fmt: skip
             output = clean(answer.text)
@@ -55,6 +55,12 @@ class LlmTranslator:
             if not why:
                 return output
         raise TranslationRejectedError(f"{self.name}: every answer broke a guard ({why})")
+
+
+def _token_budget(text: str) -> int:
+    """About one token per Chinese character either way, one per 4 English letters: a
+    character-count budget covers both directions and cuts a runaway answer early."""
+    return min(32 + len(text), 600)
 
 
 def _name(code: str) -> str:

@@ -1,0 +1,276 @@
+"""One job through the pipeline: ASR -> aggregation -> repair -> translation -> dedup -> TTS.
+
+A failing stage never loses the job: repair failure is PASS (the router's rule), REJECT
+stops before translation, a failed translation or TTS still returns the texts made so far
+and names the stage in `degraded`. Only an ASR that produced nothing fails the job. Bad
+input (audio that is not audio, an unknown language) is the caller's error: 4xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from voxnode.contracts.errors import BadInputError, ErrorCategory
+from voxnode.contracts.job import (
+    Degradation,
+    JobRequest,
+    JobResult,
+    JobStatus,
+    Stage,
+)
+from voxnode.contracts.node_settings import PipelineSettings
+from voxnode.contracts.repair import Decision, RepairRequest
+from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.speech import DURATION_HEADER, SAMPLE_RATE_HEADER, TranscribeResponse
+from voxnode.pipeline import aggregation
+from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
+from voxnode.pipeline.pipeline_metrics import PipelineMetrics
+from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_picker import ServicePicker, StageError, primary_language
+from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one job has gathered so far."""
+
+    request: JobRequest
+    result: JobResult
+    started: float = field(default_factory=time.monotonic)
+
+    def degrade(self, stage: Stage, error: StageError) -> None:
+        self.result.degraded.append(
+            Degradation(stage=stage, code=error.code, message=error.message)
+        )
+
+    def timed(self, stage: Stage, since: float, service_ms: float | None = None) -> float:
+        elapsed = round((time.monotonic() - since) * 1000, 3)
+        setattr(self.result.timings, f"{stage.value}_ms", elapsed)
+        if service_ms is not None:
+            self.result.service_times_ms[stage.value] = round(service_ms, 3)
+        return elapsed
+
+
+class JobOrchestrator:
+    def __init__(
+        self,
+        picker: ServicePicker,
+        repair: RepairRouter,
+        settings: PipelineSettings,
+        metrics: PipelineMetrics | None = None,
+    ):
+        self._picker = picker
+        self._repair = repair
+        self._settings = settings
+        self.metrics = metrics or PipelineMetrics()
+        self._sessions = Sessions(settings.max_sessions, settings.session_ttl_s)
+        self._ledger = JobLedger(settings.dedup_ttl_s)
+        self._failovers_seen: dict[str, int] = {}
+
+    async def run(self, request: JobRequest) -> JobResult:
+        job_id = request.job_id or uuid.uuid4().hex
+        earlier = self._ledger.earlier(job_id)
+        if earlier is not None:
+            first = await asyncio.shield(earlier)
+            return first.model_copy(update={"duplicate": True})
+        session = self._sessions.get(request.session_id)
+        index = request.utterance_index
+        if index is None:
+            index = session.next_index
+        future = self._ledger.claim(job_id, request.session_id, index)
+        session.next_index = max(session.next_index, index + 1)
+        done = session.inflight[index] = asyncio.Event()
+        try:
+            result = await self._pipeline(request, job_id, index, session)
+            await session.wait_turn(index)
+        except BaseException as exc:
+            self._ledger.release(job_id)
+            future.set_exception(exc)
+            future.exception()  # retrieved: a duplicate waiting on it sees it, no one else must
+            raise
+        finally:
+            done.set()
+            session.inflight.pop(index, None)
+        future.set_result(result)
+        self._count(result)
+        return result
+
+    # ----- the stages
+
+    async def _pipeline(
+        self, request: JobRequest, job_id: str, index: int, session: Session
+    ) -> JobResult:
+        src = "auto" if request.src_lang == "auto" else primary_language(request.src_lang)
+        result = JobResult(
+            job_id=job_id, session_id=request.session_id, utterance_index=index,
+            status=JobStatus.OK, src_lang=src, tgt_lang=primary_language(request.tgt_lang),
+        )  # fmt: skip
+        run = _Run(request, result)
+        if request.audio is not None and not await self._asr(run):
+            return self._finish(run, JobStatus.FAILED)
+        text = trim_repetition(result.text_asr if request.audio is not None else request.text or "")
+        if text != (result.text_asr or request.text):
+            result.reason_codes.append("REPETITION_TRIMMED")
+        trimmed = trim_overlap(
+            session.last_text, text, min_chars=self._settings.overlap_min_chars,
+            min_words=self._settings.overlap_min_words,
+        )  # fmt: skip
+        if trimmed != text:
+            result.reason_codes.append("OVERLAP_TRIMMED")
+        text = aggregation.join(session.held, trimmed)
+        if session.held:
+            result.reason_codes.append("MERGED_HELD_FRAGMENT")
+        session.held = ""
+        if not request.manual_cut and aggregation.should_hold(
+            text, result.quality_score, self._settings.merge_score
+        ):
+            session.held = text
+            result.reason_codes.append("HELD_FOR_NEXT_UTTERANCE")
+            return self._finish(run, JobStatus.MERGED)
+        if not text.strip():
+            result.reason_codes.append("NO_SPEECH")
+            return self._finish(run, JobStatus.OK)
+        if result.src_lang == result.tgt_lang:
+            raise BadInputError(
+                f"source and target are both '{result.src_lang}'", code="SAME_LANGUAGE"
+            )
+        if not await self._repair_stage(run, text, session):
+            return self._finish(run, JobStatus.REJECTED)
+        if await self._translate(run, session.last_text) and request.want_audio:
+            await self._synthesize(run)
+        session.last_text = result.text_repaired
+        return self._finish(run, JobStatus.DEGRADED if result.degraded else JobStatus.OK)
+
+    async def _asr(self, run: _Run) -> bool:
+        request, result = run.request, run.result
+        started = time.monotonic()
+        payload: dict[str, Any] = {
+            "audio": request.audio, "audio_format": request.audio_format.value,
+            "sample_rate": request.sample_rate,
+            "language": None if result.src_lang == "auto" else result.src_lang,
+        }  # fmt: skip
+        languages = [] if result.src_lang == "auto" else [result.src_lang]
+        try:
+            answer = await self._picker.post(
+                ServiceType.ASR, languages, "/v1/transcribe", payload,
+                deadline=started + self._settings.asr_timeout_ms / 1000,
+            )  # fmt: skip
+        except StageError as exc:
+            self._raise_if_bad_input(exc)
+            run.degrade(Stage.ASR, exc)
+            run.timed(Stage.ASR, started)
+            return False
+        asr = TranscribeResponse.model_validate_json(answer.response.content)
+        result.text_asr, result.quality_score = asr.text, asr.quality_score
+        result.asr_language_probability = asr.language_probability
+        if result.src_lang == "auto":
+            result.src_lang = primary_language(asr.language)
+        result.services[Stage.ASR.value] = answer.service_id
+        run.timed(Stage.ASR, started, asr.process_time_ms)
+        return True
+
+    async def _repair_stage(self, run: _Run, text: str, session: Session) -> bool:
+        result = run.result
+        started = time.monotonic()
+        answer = await self._repair.repair(
+            RepairRequest(
+                job_id=result.job_id,
+                session_id=result.session_id,
+                utterance_index=result.utterance_index,
+                lang=result.src_lang,
+                text_in=text,
+                quality_score=result.quality_score,
+            )
+        )
+        result.repair_decision = answer.decision.value
+        result.reason_codes.extend(answer.reason_codes)
+        if answer.service_id:
+            result.services[Stage.REPAIR.value] = answer.service_id
+        run.timed(Stage.REPAIR, started, answer.process_time_ms)
+        if answer.decision is Decision.REJECT:
+            result.text_repaired = ""
+            return False
+        result.text_repaired = answer.text_out
+        return True
+
+    async def _translate(self, run: _Run, context: str) -> bool:
+        result = run.result
+        started = time.monotonic()
+        payload: dict[str, Any] = {
+            "text": result.text_repaired, "src_lang": result.src_lang,
+            "tgt_lang": result.tgt_lang, "context_text": context or None,
+        }  # fmt: skip
+        try:
+            answer = await self._picker.post(
+                ServiceType.NMT, [result.src_lang, result.tgt_lang], "/v1/translate", payload,
+                deadline=started + self._settings.nmt_timeout_ms / 1000,
+            )  # fmt: skip
+        except StageError as exc:
+            self._raise_if_bad_input(exc)
+            run.degrade(Stage.NMT, exc)
+            run.timed(Stage.NMT, started)
+            return False
+        body = answer.response.json()
+        result.text_translated = str(body["text"])
+        result.services[Stage.NMT.value] = answer.service_id
+        run.timed(Stage.NMT, started, float(body.get("process_time_ms", answer.elapsed_ms)))
+        return True
+
+    async def _synthesize(self, run: _Run) -> None:
+        result, fmt = run.result, run.request.output_format
+        started = time.monotonic()
+        payload: dict[str, Any] = {
+            "text": result.text_translated, "lang": result.tgt_lang, "format": fmt.value,
+        }  # fmt: skip
+        try:
+            answer = await self._picker.post(
+                ServiceType.TTS, [result.tgt_lang], "/v1/synthesize", payload,
+                deadline=started + self._settings.tts_timeout_ms / 1000,
+            )  # fmt: skip
+        except StageError as exc:
+            run.degrade(Stage.TTS, exc)  # bad input here is our text, not the caller's
+            run.timed(Stage.TTS, started)
+            return
+        headers = answer.response.headers
+        result.audio = base64.b64encode(answer.response.content).decode()
+        result.audio_format = fmt
+        result.sample_rate = int(headers.get(SAMPLE_RATE_HEADER, "0")) or None
+        duration = headers.get(DURATION_HEADER)
+        result.audio_duration_s = float(duration) if duration else None
+        result.services[Stage.TTS.value] = answer.service_id
+        run.timed(Stage.TTS, started, answer.elapsed_ms)
+
+    # ----- bookkeeping
+
+    @staticmethod
+    def _raise_if_bad_input(exc: StageError) -> None:
+        if exc.category is ErrorCategory.BAD_INPUT:
+            raise BadInputError(exc.message, code=exc.code, status=exc.status)
+
+    def _finish(self, run: _Run, status: JobStatus) -> JobResult:
+        result = run.result
+        result.status = status
+        result.reason_codes = list(dict.fromkeys(result.reason_codes))
+        result.timings.total_ms = round((time.monotonic() - run.started) * 1000, 3)
+        return result
+
+    def _count(self, result: JobResult) -> None:
+        metrics = self.metrics
+        metrics.jobs.labels(result.status.value).inc()
+        metrics.job_seconds.observe(result.timings.total_ms / 1000)
+        for stage in (Stage.ASR, Stage.REPAIR, Stage.NMT, Stage.TTS):
+            ms = getattr(result.timings, f"{stage.value}_ms")
+            if ms:
+                metrics.stage_seconds.labels(stage.value).observe(ms / 1000)
+        for degraded in result.degraded:
+            metrics.degradations.labels(degraded.stage.value, degraded.code).inc()
+        for service_type, count in self._picker.failovers.items():
+            new = count - self._failovers_seen.get(service_type, 0)
+            if new > 0:
+                metrics.failovers.labels(service_type).inc(new)
+                self._failovers_seen[service_type] = count

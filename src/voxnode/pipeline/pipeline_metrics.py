@@ -1,0 +1,28 @@
+"""Prometheus series of the speech pipeline: stage latency, failovers, degradations, jobs."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+
+
+class PipelineMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.stage_seconds = Histogram(
+            "voxnode_stage_seconds", "Time a job spent in each stage", ["stage"],
+            buckets=STAGE_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.job_seconds = Histogram(
+            "voxnode_job_seconds", "Whole job, request to result", buckets=STAGE_BUCKETS,
+            registry=registry,
+        )  # fmt: skip
+        self.jobs = Counter("voxnode_jobs", "Jobs by final status", ["status"], registry=registry)
+        self.degradations = Counter(
+            "voxnode_degradations", "Stages that failed inside a job", ["stage", "code"],
+            registry=registry,
+        )  # fmt: skip
+        self.failovers = Counter(
+            "voxnode_failovers", "Requests moved on to another service", ["service_type"],
+            registry=registry,
+        )  # fmt: skip
