@@ -25,6 +25,7 @@ from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
+from voxnode.cli.translate_cli import translate_command
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
@@ -196,6 +197,21 @@ def stop(service_id: str, home: Path | None = HomeOption) -> None:
         "POST", f"/v1/services/{service_id}/stop"
     )
     typer.echo(f"{service_id}: {status['state']}")
+
+
+@app.command()
+@cli_errors
+def translate(
+    audio: Path = typer.Argument(..., help="Speech: .wav, .opus/.ogg, .ul (mu-law) or .pcm"),
+    src: str = typer.Option(..., help="Language spoken (zh, en, ... or auto)"),
+    tgt: str = typer.Option(..., help="Language wanted"),
+    out: Path | None = typer.Option(None, help="Write the translated speech here"),
+    sample_rate: int = typer.Option(16000, help="Rate of .pcm and .ul input"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Speech in one language to speech in another, through the whole pipeline."""
+    translate_command(audio, src, tgt, out, sample_rate, home, as_json)
 
 
 @app.command()

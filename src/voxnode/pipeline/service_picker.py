@@ -30,6 +30,8 @@ from voxnode.supervisor.runtime_status import RuntimeStatus
 log = logging.getLogger(__name__)
 
 FALLBACK_SUBTYPE = "fallback"
+RETRY_PAUSE_S = 0.25
+"""Before a service that failed this job is asked again (a restart takes at least this)."""
 LATENCY_WEIGHT = 0.3
 """Weight of the newest sample in each service's latency average."""
 
@@ -37,9 +39,14 @@ LATENCY_WEIGHT = 0.3
 class StageError(VoxnodeError):
     """A stage could not get an answer; `category` says whether the input was to blame."""
 
-    def __init__(self, message: str, *, code: str, category: ErrorCategory, status: int = 503):
+    def __init__(
+        self, message: str, *, code: str, category: ErrorCategory, status: int = 503,
+        answered: bool = False,
+    ):  # fmt: skip
         super().__init__(message, code=code, status=status)
         self.category = category
+        self.answered = answered
+        """The service was up and answered with an error (not worth asking again now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +113,12 @@ class ServicePicker:
                 category=ErrorCategory.PERMANENT,
             )
         tried: set[str] = set()
-        last = "no service became ready"
+        refused: set[str] = set()
+        last, last_code = "no service became ready", "SERVICE_NOT_AVAILABLE"
         while (remaining := deadline - time.monotonic()) > 0:
-            spec = await self._next(group, tried, remaining)
+            spec = await self._next(
+                [s for s in group if s.service_id not in refused], tried, remaining
+            )
             if spec is None:
                 break
             if tried:
@@ -119,13 +129,15 @@ class ServicePicker:
             except StageError as exc:
                 if exc.category is ErrorCategory.BAD_INPUT:
                     raise
-                last = f"{spec.service_id}: {exc.message}"
+                last, last_code = f"{spec.service_id}: {exc.message}", exc.code
                 self._cool(spec.service_id)
+                if exc.answered:
+                    refused.add(spec.service_id)
                 if exc.code == "TIMEOUT":
                     break
         raise StageError(
             f"no {service_type.value} service answered ({last})",
-            code="TIMEOUT" if time.monotonic() >= deadline else "SERVICE_NOT_AVAILABLE",
+            code="TIMEOUT" if time.monotonic() >= deadline else last_code,
             category=ErrorCategory.TRANSIENT,
         )
 
@@ -147,23 +159,28 @@ class ServicePicker:
         warm = [s for s in ready if not self.cooling(s.service_id)]
         if warm or ready:
             return min(warm or ready, key=self._rank)
-        startable = [
-            s
-            for s in group
-            if state[s.service_id] in (ServiceState.STARTING, ServiceState.STOPPED)
-            or (state[s.service_id] is ServiceState.READY and s.service_id in tried)
-        ]
+        waiting = (ServiceState.STARTING, ServiceState.STOPPED)
+        startable = [s for s in fresh if state[s.service_id] in waiting]
         startable.sort(
             key=lambda s: (state[s.service_id] is not ServiceState.STARTING, self._rank(s))
         )
-        wait_s = min(self._settings.on_demand_wait_s, remaining)
-        for spec in startable:
+        # Then the ones that already failed this job, once the supervisor had time to notice
+        # a dead process and restart it.
+        again = [
+            s
+            for s in group
+            if s.service_id in tried and state[s.service_id] is not ServiceState.FAILED
+        ]
+        if not startable and again:
+            await asyncio.sleep(min(RETRY_PAUSE_S, remaining))
+        wait_s = min(self._settings.on_demand_wait_s, remaining - RETRY_PAUSE_S)
+        for spec in [*startable, *again]:
             try:
                 await supervisor.ensure_ready(spec.service_id, timeout_s=max(wait_s, 0.001))
             except VoxnodeError as exc:
                 log.info("%s not available on demand: %s", spec.service_id, exc.message)
                 continue
-            tried.discard(spec.service_id)  # it came back: worth one more request
+            tried.discard(spec.service_id)
             return spec
         return None
 
@@ -240,4 +257,4 @@ def _error_of(response: httpx.Response) -> StageError:
         client_fault = 400 <= response.status_code < 500 and response.status_code not in (404, 429)
         category = ErrorCategory.BAD_INPUT if client_fault else ErrorCategory.TRANSIENT
     status = response.status_code if category is ErrorCategory.BAD_INPUT else 503
-    return StageError(message, code=code, category=category, status=status)
+    return StageError(message, code=code, category=category, status=status, answered=True)

@@ -23,6 +23,10 @@ class FakeKnobs:
     repair_from: str | None = None
     repair_to: str | None = None
     report_module: str | None = None
+    transcript: str | None = None
+    """What /v1/transcribe hears in any audio."""
+    fail_status: int = 0
+    """Answer every /v1/* request with this HTTP status (a transient ErrorBody)."""
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -39,6 +43,8 @@ class FakeKnobs:
             "FAKE_REPAIR_FROM": self.repair_from,
             "FAKE_REPAIR_TO": self.repair_to,
             "FAKE_REPORT_MODULE": self.report_module,
+            "FAKE_TRANSCRIPT": self.transcript,
+            "FAKE_FAIL_STATUS": str(self.fail_status) if self.fail_status else None,
         }
         env.update({key: value for key, value in optional.items() if value is not None})
         env.update(self.extra_env)

@@ -11,17 +11,25 @@ Knobs (environment variables):
   FAKE_UNHEALTHY_FILE  while this file exists, /health answers "error"
   FAKE_REPAIR_FROM/TO  the repair it applies (default: "teh" -> "the")
   FAKE_REPORT_MODULE   import this module and report its __version__ in /info
+  FAKE_TRANSCRIPT      what /v1/transcribe hears (audio must be non-empty base64, else 400)
+  FAKE_FAIL_STATUS     answer every /v1/* request with this status and a transient error
+/v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per
+character of silence at 16 kHz.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib
+import io
 import json
 import os
 import signal
 import sys
 import threading
 import time
+import wave
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -40,6 +48,8 @@ class FakeState:
         self.unhealthy_file = os.environ.get("FAKE_UNHEALTHY_FILE")
         self.repair_from = os.environ.get("FAKE_REPAIR_FROM", "teh")
         self.repair_to = os.environ.get("FAKE_REPAIR_TO", "the")
+        self.transcript = os.environ.get("FAKE_TRANSCRIPT", "hello world")
+        self.fail_status = int(os.environ.get("FAKE_FAIL_STATUS", "0") or 0)
 
     def load(self) -> None:
         time.sleep(self.load_s)
@@ -104,6 +114,39 @@ def repair(state: FakeState, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _bad_input(code: str, message: str) -> tuple[int, dict[str, Any]]:
+    return 400, {"error": {"code": code, "category": "bad_input", "message": message}}
+
+
+def transcribe(state: FakeState, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    try:
+        audio = base64.b64decode(str(body.get("audio", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return _bad_input("BAD_AUDIO", "audio must be base64")
+    if not audio:
+        return _bad_input("EMPTY_AUDIO", "the audio is empty")
+    language = body.get("language") or "en"
+    return 200, {
+        "text": state.transcript, "language": language, "language_probability": 0.99,
+        "segments": [], "duration": len(audio) / 32000, "quality_score": 0.9,
+        "process_time_ms": state.slow_s * 1000,
+    }  # fmt: skip
+
+
+def translate(body: dict[str, Any]) -> dict[str, Any]:
+    return {"text": f"{body.get('tgt_lang')}: {body.get('text')}", "process_time_ms": 0.0}
+
+
+def synthesize(body: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(b"\0\0" * 160 * len(str(body.get("text", ""))))
+    return out.getvalue()
+
+
 def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -114,6 +157,15 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_audio(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-Sample-Rate", "16000")
+            self.send_header("X-Audio-Duration", f"{(len(data) - 44) / 32000:.3f}")
             self.end_headers()
             self.wfile.write(data)
 
@@ -147,8 +199,17 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                     {"error": {"code": "BAD_JSON", "category": "bad_input", "message": "not JSON"}},
                 )
                 return
-            if self.path == "/v1/repair":
+            if state.fail_status:
+                error = {"code": "FAKE_FAILURE", "category": "transient", "message": "knob"}
+                self._send(state.fail_status, {"error": error})
+            elif self.path == "/v1/repair":
                 self._send(200, repair(state, body))
+            elif self.path == "/v1/transcribe":
+                self._send(*transcribe(state, body))
+            elif self.path == "/v1/translate":
+                self._send(200, translate(body))
+            elif self.path == "/v1/synthesize":
+                self._send_audio(synthesize(body))
             elif self.path == "/v1/echo":
                 self._send(200, {"echo": body, "pid": os.getpid()})
             else:
