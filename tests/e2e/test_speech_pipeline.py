@@ -1,0 +1,87 @@
+"""Speech in, speech out, on the real default models (marked `models`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import wait_state
+from tests.integration.engines.conftest import DEFAULT, models_cache_dir
+from voxnode.api.node_app import create_app
+from voxnode.contracts.node_settings import ModelSettings, NodeSettings, PipelineSettings
+from voxnode.models.model_catalog import ModelCatalog
+from voxnode.models.model_store import ModelStore
+
+pytestmark = pytest.mark.models
+REPO = Path(__file__).resolve().parents[2]
+ZH_SPEECH = REPO / "tests" / "data" / "zh_contract_16k.wav"
+PACKAGES = ["asr-whisper", "semantic-repair-zh", "en-normalize", "nmt-llm", "tts-en"]
+MODELS = ["whisper-base-ct2", DEFAULT, "libime-zh-lm", "pycorrector-zh-data"]
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[TestClient]:
+    store = ModelStore(models_cache_dir(), ModelCatalog.load())
+    for model in MODELS:
+        store.pull(model)
+    settings = NodeSettings(
+        home=tmp_path / "home", port=0,
+        models=ModelSettings(dir=models_cache_dir()),
+        pipeline=PipelineSettings(nmt_timeout_ms=60000),
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as api:
+        for package in PACKAGES:
+            response = api.post("/v1/services", json={"source": str(REPO / "packages" / package)})
+            assert response.status_code == 201, response.text
+        for package in PACKAGES:
+            wait_state(api, package, "ready", timeout_s=600)
+        yield api
+
+
+def run_job(api: TestClient, **body: Any) -> dict[str, Any]:
+    response = api.post("/v1/jobs", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    assert result["status"] == "ok", result
+    return result
+
+
+def transcribe(api: TestClient, audio_b64: str, language: str) -> str:
+    url = api.get("/v1/services/asr-whisper").json()["url"]
+    body = {"audio": audio_b64, "audio_format": "wav", "language": language}
+    answer = httpx.post(url + "/v1/transcribe", json=body, timeout=120, trust_env=False)
+    assert answer.status_code == 200, answer.text
+    text: str = answer.json()["text"]
+    return text
+
+
+def test_speech_in_both_directions(node: TestClient) -> None:
+    """One node for both (the models load once): zh speech -> en speech, en speech -> zh."""
+    audio = base64.b64encode(ZH_SPEECH.read_bytes()).decode()
+    result = run_job(node, src_lang="zh", tgt_lang="en", audio=audio, session_id="zh-en")
+    assert "合同" in result["text_asr"] and "周五" in result["text_asr"]
+    english = result["text_translated"].lower()
+    assert "contract" in english and "friday" in english
+    heard = transcribe(node, result["audio"], "en").lower()
+    assert "contract" in heard and "friday" in heard, heard
+    assert set(result["services"]) == {"asr", "repair", "nmt", "tts"}
+    assert result["timings"]["total_ms"] > result["timings"]["asr_ms"] > 0
+
+    spoken = node.post("/v1/jobs", json={  # English speech from the English voice itself
+        "src_lang": "zh", "tgt_lang": "en", "text": "请在周五之前把报告发给我。",
+        "session_id": "voice",
+    }).json()  # fmt: skip
+    assert spoken["audio"], spoken
+    result = run_job(
+        node, src_lang="en", tgt_lang="zh", audio=spoken["audio"], want_audio=False,
+        session_id="en-zh",
+    )  # fmt: skip
+    assert "friday" in result["text_asr"].lower() and "report" in result["text_asr"].lower()
+    assert "报告" in result["text_translated"] and "周五" in result["text_translated"]
+    assert result["services"]["asr"] == "asr-whisper"
