@@ -1,81 +1,111 @@
-"""`voxnode demo`: the foundation end to end, printed step by step.
+"""`voxnode demo`: the main job on the embedded defaults, printed stage by stage.
 
-A node on a throwaway home, an example package (one VoxNode did not write) installed while it
-runs, its readiness, a repair routed to it through POST /v1/repair, its uninstall, the node's
-shutdown with no process left behind.
+Installs the default service packages and pulls their models into the home when missing
+(with progress), starts them, speaks a sample sentence in each direction with the TTS
+services, runs each recording through ASR -> repair -> translation -> TTS, prints every
+stage's text and time, and writes the audio into the output folder.
 """
 
 from __future__ import annotations
 
-import tempfile
+import asyncio
+import base64
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx
-import psutil
 import typer
 
-from voxnode.testing.node_runner import run_node_process
+from voxnode.cli.local_pipeline import LocalNode, local_pipeline
+from voxnode.cli.models_cli import pull_with_progress
+from voxnode.cli.translate_cli import describe
+from voxnode.contracts.errors import VoxnodeError
+from voxnode.contracts.job import JobRequest
+from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.service_manifest import ServiceType
+from voxnode.models.model_store_factory import open_model_store
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "hello-repair"
+PACKAGES_DIR = Path(__file__).resolve().parents[3] / "packages"
+CORE = ["asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
+CHINESE_VOICE = "tts-zh"
+"""Optional: its own 1.5 GB venv (tensorflow 2.15); without it only en -> zh runs."""
+MODELS = [
+    "whisper-base-ct2", "qwen2.5-coder-1.5b-instruct-q4_k_m", "libime-zh-lm",
+    "pycorrector-zh-data",
+]  # fmt: skip
+SAMPLES = {
+    "en": "Please send me the contract before Friday. The meeting starts at three o'clock.",
+    "zh": "我们明天需要翻译这份合同，请在周五之前发给我。",
+}
 
 
-def run_demo(package: Path | None) -> int:
-    package = (package or EXAMPLE).resolve()
-    if not (package / "service.json").is_file():
-        typer.echo(f"no package at {package} (pass --package FOLDER)", err=True)
-        return 1
-    with (
-        tempfile.TemporaryDirectory(prefix="voxnode-demo-") as tmp,
-        run_node_process(Path(tmp)) as node,
-    ):
-        typer.echo(f"1. node up on {node.url} (dashboard there), home {tmp}")
-        with node.client() as api:
-            started = time.perf_counter()
-            status = _ok(api.post("/v1/services", json={"source": str(package)}))
-            typer.echo(f"2. installed {status['service_id']} {status['version']} while running")
-            status = _wait_ready(api, status["service_id"])
-            typer.echo(
-                f"3. {status['service_id']} is {status['state']} on port {status['port']} "
-                f"({time.perf_counter() - started:.2f} s after the install request)"
-            )
-            text = "i want to by two tickets to new york for next wensday"
-            body = {  # quality_score: the ASR was unsure, so the trigger policy sends it on
-                "job_id": "demo-1", "session_id": "demo", "lang": "en", "text_in": text,
-                "quality_score": 0.5,
-            }  # fmt: skip
-            answer = _ok(api.post("/v1/repair", json=body))
-            typer.echo(f"4. POST /v1/repair  in : {text}")
-            typer.echo(
-                f"                    out: {answer['text_out']}  [{answer['decision']} "
-                f"by {answer['service_id']}, {answer['process_time_ms']:.1f} ms]"
-            )
-            zh = _ok(api.post("/v1/repair", json={**body, "lang": "zh", "text_in": "今天天气很好"}))
-            typer.echo(
-                f"5. zh has no repair service installed: {zh['decision']} {zh['reason_codes']}"
-            )
-            pid = status["pid"]
-            api.delete(f"/v1/services/{status['service_id']}").raise_for_status()
-            typer.echo(
-                f"6. uninstalled while running; its process {pid} alive: {psutil.pid_exists(pid)}"
-            )
-        code = node.stop()
-        typer.echo(f"7. node stopped (exit {code})")
+def run_demo(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"home {settings.home}; audio goes to {out_dir}")
+    store = open_model_store(settings)
+    for name in MODELS:
+        started = time.perf_counter()
+        path = pull_with_progress(store, name)
+        typer.echo(f"model  {name}: {path} ({time.perf_counter() - started:.1f} s)")
+    return asyncio.run(_run(settings, out_dir, with_chinese_voice))
+
+
+async def _run(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) -> int:
+    async with local_pipeline(settings) as node:
+        wanted = CORE + ([CHINESE_VOICE] if with_chinese_voice else [])
+        await _install(node, wanted)
+        ready = await _start(node, wanted)
+        directions = [("en", "zh")] + ([("zh", "en")] if CHINESE_VOICE in ready else [])
+        for src, tgt in directions:
+            typer.echo(f"\n== {src} -> {tgt}: {SAMPLES[src]}")
+            speech = await _speak(node, SAMPLES[src], src)
+            (out_dir / f"sample-{src}.wav").write_bytes(speech)
+            request = JobRequest(
+                session_id=f"demo-{src}", src_lang=src, tgt_lang=tgt,
+                audio=base64.b64encode(speech).decode(),
+            )  # fmt: skip
+            result = (await node.jobs.run(request)).model_dump(mode="json")
+            typer.echo(describe(result))
+            if result["audio"]:
+                target = out_dir / f"translated-{src}-{tgt}.wav"
+                target.write_bytes(base64.b64decode(result["audio"]))
+                typer.echo(f"audio   {target} ({result['audio_duration_s']} s)")
     return 0
 
 
-def _ok(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code >= 400:
-        raise typer.BadParameter(f"HTTP {response.status_code}: {response.text}")
-    payload: dict[str, Any] = response.json()
-    return payload
+async def _install(node: LocalNode, wanted: list[str]) -> None:
+    installed = {spec.service_id for spec in node.host.supervisor.specs()}
+    for service_id in wanted:
+        if service_id in installed:
+            continue
+        typer.echo(f"install {service_id} ...")
+        started = time.perf_counter()
+        try:
+            await node.host.install(str(PACKAGES_DIR / service_id))
+        except VoxnodeError as exc:
+            typer.echo(f"install {service_id} failed: [{exc.code}] {exc.message}", err=True)
+            continue
+        typer.echo(f"install {service_id}: done ({time.perf_counter() - started:.1f} s)")
 
 
-def _wait_ready(api: httpx.Client, service_id: str, timeout_s: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = _ok(api.get(f"/v1/services/{service_id}"))
-        if status["state"] in ("ready", "failed") or time.monotonic() > deadline:
-            return status
-        time.sleep(0.1)
+async def _start(node: LocalNode, wanted: list[str]) -> set[str]:
+    ready: set[str] = set()
+    for service_id in wanted:
+        if not node.host.supervisor.has(service_id):
+            continue
+        started = time.perf_counter()
+        try:
+            await node.host.supervisor.ensure_ready(service_id, timeout_s=900)
+        except VoxnodeError as exc:
+            typer.echo(f"start  {service_id}: {exc.message}", err=True)
+            continue
+        ready.add(service_id)
+        typer.echo(f"start  {service_id}: ready ({time.perf_counter() - started:.1f} s)")
+    return ready
+
+
+async def _speak(node: LocalNode, text: str, lang: str) -> bytes:
+    body: dict[str, object] = {"text": text, "lang": lang, "format": "wav"}
+    answer = await node.picker.post(
+        ServiceType.TTS, [lang], "/v1/synthesize", body, deadline=time.monotonic() + 120
+    )
+    return answer.response.content

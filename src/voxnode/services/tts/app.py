@@ -72,7 +72,7 @@ def build_app(settings: TtsSettings | None = None) -> FastAPI:
 
     @model.app.post("/v1/synthesize")
     async def synthesize(request: SynthesizeRequest) -> Response:
-        deadline = time.monotonic() + settings.deadline_ms / 1000
+        deadline = time.monotonic() + (request.deadline_ms or settings.deadline_ms) / 1000
         call = functools.partial(worker.synthesize, request)
         data, rate, seconds = await model.run(call, deadline=deadline)
         headers = {SAMPLE_RATE_HEADER: str(rate), DURATION_HEADER: f"{seconds:.3f}"}
