@@ -40,7 +40,7 @@ lint: setup
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-# The main job: install the example package into a throwaway home, run it, route a repair.
+# The main job: speech in each direction through the whole pipeline on the default models.
 demo: setup
 	$(PY) -m voxnode.cli.main demo
 
