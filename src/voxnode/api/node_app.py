@@ -22,11 +22,7 @@ from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import RepairRequest, RepairResponse
 from voxnode.models.model_store_factory import open_model_store
-from voxnode.pipeline.job_orchestrator import JobOrchestrator
-from voxnode.pipeline.pipeline_metrics import PipelineMetrics
-from voxnode.pipeline.repair_router import RepairRouter
-from voxnode.pipeline.service_host import ServiceHost
-from voxnode.pipeline.service_picker import ServicePicker
+from voxnode.pipeline.node_pipeline import open_node_pipeline
 
 
 class NodeHealth(BaseModel):
@@ -40,29 +36,19 @@ class NodeHealth(BaseModel):
 def create_app(settings: NodeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        host = ServiceHost(settings)
-        await host.open()
-        repair = RepairRouter(host, settings.repair)
-        picker = ServicePicker(host, settings.pipeline)
-        picker.open()
         metrics = CollectorRegistry()
-        jobs = JobOrchestrator(picker, repair, settings.pipeline, PipelineMetrics(metrics))
-        app.state.node = NodeState(
-            settings=settings,
-            host=host,
-            repair=repair,
-            jobs=jobs,
-            models=open_model_store(settings),
-            started_at=time.time(),
-        )
-        metrics.register(NodeCollector(app.state.node))
-        app.state.metrics = metrics
-        try:
+        async with open_node_pipeline(settings, metrics) as pipeline:
+            app.state.node = NodeState(
+                settings=settings,
+                host=pipeline.host,
+                repair=pipeline.repair,
+                jobs=pipeline.jobs,
+                models=open_model_store(settings),
+                started_at=time.time(),
+            )
+            metrics.register(NodeCollector(app.state.node))
+            app.state.metrics = metrics
             yield
-        finally:
-            await picker.close()
-            await repair.close()
-            await host.close()
 
     app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
     install_error_handlers(app)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import typer
 
-from voxnode.cli.local_pipeline import LocalNode, local_pipeline
 from voxnode.cli.models_cli import pull_with_progress
 from voxnode.cli.translate_cli import describe
 from voxnode.contracts.errors import VoxnodeError
@@ -23,6 +22,7 @@ from voxnode.contracts.job import JobRequest
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.models.model_store_factory import open_model_store
+from voxnode.pipeline.node_pipeline import NodePipeline, open_node_pipeline
 
 PACKAGES_DIR = Path(__file__).resolve().parents[3] / "packages"
 CORE = ["asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
@@ -50,7 +50,7 @@ def run_demo(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) ->
 
 
 async def _run(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) -> int:
-    async with local_pipeline(settings) as node:
+    async with open_node_pipeline(settings) as node:
         wanted = CORE + ([CHINESE_VOICE] if with_chinese_voice else [])
         await _install(node, wanted)
         ready = await _start(node, wanted)
@@ -72,7 +72,7 @@ async def _run(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) 
     return 0
 
 
-async def _install(node: LocalNode, wanted: list[str]) -> None:
+async def _install(node: NodePipeline, wanted: list[str]) -> None:
     installed = {spec.service_id for spec in node.host.supervisor.specs()}
     for service_id in wanted:
         if service_id in installed:
@@ -87,7 +87,7 @@ async def _install(node: LocalNode, wanted: list[str]) -> None:
         typer.echo(f"install {service_id}: done ({time.perf_counter() - started:.1f} s)")
 
 
-async def _start(node: LocalNode, wanted: list[str]) -> set[str]:
+async def _start(node: NodePipeline, wanted: list[str]) -> set[str]:
     ready: set[str] = set()
     for service_id in wanted:
         if not node.host.supervisor.has(service_id):
@@ -103,7 +103,7 @@ async def _start(node: LocalNode, wanted: list[str]) -> set[str]:
     return ready
 
 
-async def _speak(node: LocalNode, text: str, lang: str) -> bytes:
+async def _speak(node: NodePipeline, text: str, lang: str) -> bytes:
     body: dict[str, object] = {"text": text, "lang": lang, "format": "wav"}
     answer = await node.picker.post(
         ServiceType.TTS, [lang], "/v1/synthesize", body, deadline=time.monotonic() + 120

@@ -30,8 +30,8 @@ from voxnode.contracts.speech import DURATION_HEADER, SAMPLE_RATE_HEADER, Transc
 from voxnode.pipeline import aggregation
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
-from voxnode.pipeline.repair_router import RepairRouter
-from voxnode.pipeline.service_picker import ServicePicker, StageError, primary_language
+from voxnode.pipeline.repair_router import RepairRouter, primary_language
+from voxnode.pipeline.service_picker import ServicePicker, StageError
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
 
 
@@ -62,15 +62,14 @@ class JobOrchestrator:
         picker: ServicePicker,
         repair: RepairRouter,
         settings: PipelineSettings,
-        metrics: PipelineMetrics | None = None,
+        metrics: PipelineMetrics,
     ):
         self._picker = picker
         self._repair = repair
         self._settings = settings
-        self.metrics = metrics or PipelineMetrics()
+        self.metrics = metrics
         self._sessions = Sessions(settings.max_sessions, settings.session_ttl_s)
         self._ledger = JobLedger(settings.dedup_ttl_s)
-        self._failovers_seen: dict[str, int] = {}
 
     async def run(self, request: JobRequest) -> JobResult:
         job_id = request.job_id or uuid.uuid4().hex
@@ -269,8 +268,3 @@ class JobOrchestrator:
                 metrics.stage_seconds.labels(stage.value).observe(ms / 1000)
         for degraded in result.degraded:
             metrics.degradations.labels(degraded.stage.value, degraded.code).inc()
-        for service_type, count in self._picker.failovers.items():
-            new = count - self._failovers_seen.get(service_type, 0)
-            if new > 0:
-                metrics.failovers.labels(service_type).inc(new)
-                self._failovers_seen[service_type] = count

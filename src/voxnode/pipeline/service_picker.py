@@ -11,7 +11,6 @@ bad_input) is not a service failure: it is raised at once, never failed over.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import time
@@ -24,6 +23,8 @@ from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.pipeline.pipeline_metrics import PipelineMetrics
+from voxnode.pipeline.repair_router import primary_language
 from voxnode.pipeline.service_host import ServiceHost
 from voxnode.supervisor.runtime_status import RuntimeStatus
 
@@ -56,20 +57,15 @@ class Answer:
     elapsed_ms: float
 
 
-def primary_language(lang: str) -> str:
-    return lang.strip().lower().replace("_", "-").split("-")[0]
-
-
 class ServicePicker:
-    def __init__(self, host: ServiceHost, settings: PipelineSettings):
+    def __init__(self, host: ServiceHost, settings: PipelineSettings, metrics: PipelineMetrics):
         self._host = host
         self._settings = settings
         self._http = httpx.AsyncClient(trust_env=False, timeout=None)  # stage deadlines rule
         self._latency_ms: dict[str, float] = {}
         self._cooling: dict[str, float] = {}
         """service_id -> when it failed."""
-        self.failovers: collections.Counter[str] = collections.Counter()
-        """service type -> requests that moved on to another service."""
+        self._metrics = metrics
         self._probe: asyncio.Task[None] | None = None
         host.supervisor.add_listener(self._on_status)
 
@@ -122,7 +118,7 @@ class ServicePicker:
             if spec is None:
                 break
             if tried:
-                self.failovers[service_type.value] += 1
+                self._metrics.failovers.labels(service_type.value).inc()
             tried.add(spec.service_id)
             try:
                 return await self._send(spec, path, payload, deadline)

@@ -44,20 +44,18 @@ class WhisperAsr:
             cpu_threads=settings.cpu_threads,
         )  # fmt: skip
         self.multilingual = bool(self._model.model.is_multilingual)
+        self.languages = set(self._model.supported_languages) if self.multilingual else {"en"}
         self._t2s: Any = None
         if self.multilingual:
             import opencc
 
             self._t2s = opencc.OpenCC("t2s")
 
-    def known_languages(self) -> set[str]:
-        return set(self._model.supported_languages) if self.multilingual else {"en"}
-
     def transcribe(
         self, audio: Audio, language: str | None, *, deadline: float | None = None
     ) -> TranscribeResponse:
         started = time.perf_counter()
-        language = _check_language(language, self.known_languages())
+        language = _check_language(language, self.languages)
         samples = resample(audio, WHISPER_RATE).samples
         segments_iter, info = self._model.transcribe(
             samples,
