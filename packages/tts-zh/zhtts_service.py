@@ -143,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
                 "bad_input",
                 f"formats {FORMATS} at 8000-48000 Hz (opus: use tts-espeak or ask for wav)",
             )
+        started = time.monotonic()
         try:
             samples = VOICE.speak(text)
         except Exception as exc:
@@ -157,6 +158,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Sample-Rate", str(rate))
         self.send_header("X-Audio-Duration", f"{len(samples) / VOICE_RATE:.3f}")
+        self.send_header("X-Process-Time-Ms", f"{(time.monotonic() - started) * 1000:.3f}")
         self.end_headers()
         self.wfile.write(data)
 

@@ -75,4 +75,6 @@ class SynthesizeRequest(BaseModel):
 
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
 DURATION_HEADER = "X-Audio-Duration"
-"""/v1/synthesize answers audio bytes; these headers say their rate and length in seconds."""
+PROCESS_TIME_HEADER = "X-Process-Time-Ms"
+"""/v1/synthesize answers audio bytes; these headers say their rate, their length in
+seconds and the milliseconds the service spent making them."""

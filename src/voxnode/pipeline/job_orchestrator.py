@@ -26,7 +26,12 @@ from voxnode.contracts.job import (
 from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import Decision, RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
-from voxnode.contracts.speech import DURATION_HEADER, SAMPLE_RATE_HEADER, TranscribeResponse
+from voxnode.contracts.speech import (
+    DURATION_HEADER,
+    PROCESS_TIME_HEADER,
+    SAMPLE_RATE_HEADER,
+    TranscribeResponse,
+)
 from voxnode.pipeline import aggregation
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
@@ -242,7 +247,7 @@ class JobOrchestrator:
         duration = headers.get(DURATION_HEADER)
         result.audio_duration_s = float(duration) if duration else None
         result.services[Stage.TTS.value] = answer.service_id
-        run.timed(Stage.TTS, started, answer.elapsed_ms)
+        run.timed(Stage.TTS, started, float(headers.get(PROCESS_TIME_HEADER, answer.elapsed_ms)))
 
     # ----- bookkeeping
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.speech import (
     DURATION_HEADER,
+    PROCESS_TIME_HEADER,
     SAMPLE_RATE_HEADER,
     AudioFormat,
     SynthesizeRequest,
@@ -72,10 +73,15 @@ def build_app(settings: TtsSettings | None = None) -> FastAPI:
 
     @model.app.post("/v1/synthesize")
     async def synthesize(request: SynthesizeRequest) -> Response:
-        deadline = time.monotonic() + (request.deadline_ms or settings.deadline_ms) / 1000
+        started = time.monotonic()
+        deadline = started + (request.deadline_ms or settings.deadline_ms) / 1000
         call = functools.partial(worker.synthesize, request)
         data, rate, seconds = await model.run(call, deadline=deadline)
-        headers = {SAMPLE_RATE_HEADER: str(rate), DURATION_HEADER: f"{seconds:.3f}"}
+        headers = {
+            SAMPLE_RATE_HEADER: str(rate),
+            DURATION_HEADER: f"{seconds:.3f}",
+            PROCESS_TIME_HEADER: f"{(time.monotonic() - started) * 1000:.3f}",
+        }
         return Response(data, media_type=MEDIA_TYPES[request.format], headers=headers)
 
     return model.app
