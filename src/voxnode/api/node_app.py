@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 
 import voxnode
+from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.api import models_routes, services_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
@@ -38,17 +40,27 @@ def create_app(settings: NodeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
         async with open_node_pipeline(settings, metrics) as pipeline:
+            models = open_model_store(settings)
+            agent = None
+            if settings.scheduler_url:
+                agent = SchedulerAgent(settings, pipeline.host, pipeline.jobs, models)
+                agent.start()
             app.state.node = NodeState(
                 settings=settings,
                 host=pipeline.host,
                 repair=pipeline.repair,
                 jobs=pipeline.jobs,
-                models=open_model_store(settings),
+                models=models,
                 started_at=time.time(),
+                agent=agent,
             )
             metrics.register(NodeCollector(app.state.node))
             app.state.metrics = metrics
-            yield
+            try:
+                yield
+            finally:
+                if agent is not None:
+                    await agent.close()
 
     app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
     install_error_handlers(app)
@@ -73,6 +85,13 @@ def create_app(settings: NodeSettings) -> FastAPI:
     @app.post("/v1/repair")
     async def repair(body: RepairRequest, node: NodeState = Depends(node_state)) -> RepairResponse:
         return await node.repair.repair(body)
+
+    @app.get("/v1/agent")
+    async def agent(node: NodeState = Depends(node_state)) -> dict[str, Any]:
+        """The scheduler connection: state, node_id, heartbeats, jobs in flight."""
+        if node.agent is None:
+            return {"state": "off", "scheduler_url": None}
+        return node.agent.view()
 
     @app.post("/v1/jobs")
     async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> JobResult:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
@@ -21,6 +22,8 @@ class NodeState:
     jobs: JobOrchestrator
     models: ModelStore
     started_at: float
+    agent: SchedulerAgent | None = None
+    """Running when a scheduler URL is configured."""
 
 
 def node_state(request: Request) -> NodeState:

@@ -1,6 +1,7 @@
 """`voxnode`: up, services, install-service, uninstall-service, rollback-service, start, stop,
-repair, demo. With a node running on the home, commands go through its API (one owner of
-the registry and the processes); without one, package commands work on the home directly."""
+repair, translate, demo, dev-scheduler. With a node running on the home, commands go through
+its API (one owner of the registry and the processes); without one, package commands work on
+the home directly."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from voxnode.contracts.errors import VoxnodeError
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
@@ -43,12 +45,16 @@ def up(
     host: str | None = typer.Option(None, help="API address (default 127.0.0.1)"),
     port: int | None = typer.Option(None, help="API port (default 8700; 0: any free port)"),
     no_autostart: bool = typer.Option(False, "--no-autostart", help="Start no service at start-up"),
+    scheduler_url: str | None = typer.Option(
+        None, help="Join a scheduler: ws://HOST:PORT/ws/node (also VOXNODE_SCHEDULER_URL)"
+    ),
 ) -> None:
     """Run the node in the foreground until Ctrl-C or SIGTERM; every service stops with it."""
-    settings = settings_for(home, host=host, port=port, autostart=False if no_autostart else None)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings = settings_for(
+        home, host=host, port=port, autostart=False if no_autostart else None,
+        scheduler_url=scheduler_url,
+    )  # fmt: skip
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if find_node(settings.home) is not None:
         raise VoxnodeError(f"a node is already running on {settings.home}", code="NODE_RUNNING")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -66,6 +72,8 @@ def up(
     url = f"http://{settings.host}:{bound_port}"
     write_node_file(home_layout, url)
     typer.echo(f"voxnode: API and dashboard on {url} (home {settings.home})", err=True)
+    if settings.scheduler_url:
+        typer.echo(f"voxnode: joining the scheduler at {settings.scheduler_url}", err=True)
     config = uvicorn.Config(create_app(settings), log_level="info", lifespan="on", ws="websockets")
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers the re-raise returns here instead of killing the process before clean-up.
@@ -247,6 +255,26 @@ def demo(
     """The main job on the embedded defaults: install the default packages and models if
     missing, speak a sample in each direction, run it through the whole pipeline."""
     raise typer.Exit(run_demo(settings_for(home), out_dir, chinese_voice))
+
+
+@app.command("dev-scheduler")
+def dev_scheduler(
+    host: str = typer.Option("127.0.0.1", help="Listen address"),
+    port: int = typer.Option(5010, help="Port (lingua's scheduler uses 5010)"),
+    job_timeout_s: float = typer.Option(60.0, help="No result within this: job sent elsewhere"),
+    max_attempts: int = typer.Option(3, help="Dispatches of one job before it fails"),
+    pending_timeout_s: float = typer.Option(10.0, help="Wait this long for a node to take a job"),
+) -> None:
+    """A reference scheduler for development and tests (nodes join at ws://HOST:PORT/ws/node;
+    POST /v1/jobs sends a job, GET /v1/nodes shows what the nodes report)."""
+    from voxnode.testing.dev_scheduler import DevScheduler
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    scheduler = DevScheduler(
+        job_timeout_s=job_timeout_s, max_attempts=max_attempts, pending_timeout_s=pending_timeout_s
+    )
+    typer.echo(f"dev-scheduler: nodes join at ws://{host}:{port}/ws/node", err=True)
+    uvicorn.run(scheduler.app, host=host, port=port, log_level="warning", ws="websockets")
 
 
 def _is_url(source: str) -> bool:

@@ -23,8 +23,14 @@ class JobRequest(BaseModel):
     audio_format: AudioFormat = AudioFormat.WAV
     sample_rate: int = Field(16000, ge=8000, le=192000)
     text: str | None = Field(None, max_length=4000)
+    want_repair: bool = True
+    """Semantic repair of the ASR text (off: the text goes to translation as heard)."""
+    want_translation: bool = True
+    """Off: the job stops after repair (ASR only; lingua's `use_nmt: false`)."""
     want_audio: bool = True
     """Synthesize the translation."""
+    context_text: str | None = Field(None, max_length=2000)
+    """What was said before, for the translator; None: the session's previous utterance."""
     output_format: AudioFormat = AudioFormat.WAV
     manual_cut: bool = True
     """False: the client cut on a pause it is unsure of; a short, unfinished fragment may be

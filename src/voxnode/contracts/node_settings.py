@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voxnode.contracts.speech import AudioFormat
+
 
 def default_home() -> Path:
     return Path(os.environ.get("VOXNODE_HOME") or platformdirs.user_data_dir("voxnode"))
@@ -121,6 +123,27 @@ class ModelSettings(BaseModel):
     pip_timeout_s: float = Field(900.0, gt=0)
 
 
+class AgentSettings(BaseModel):
+    """The scheduler connection (contract 5); used only when `scheduler_url` is set."""
+
+    heartbeat_s: float = Field(15.0, gt=0)
+    change_heartbeat_s: float = Field(2.0, ge=0)
+    """A service or model change sends a heartbeat this long after the first change (the
+    changes that follow within it ride along)."""
+    reconnect_min_s: float = Field(5.0, gt=0)
+    reconnect_max_s: float = Field(60.0, gt=0)
+    """Reconnection waits double from min to max; a registration resets them."""
+    register_timeout_s: float = Field(10.0, gt=0)
+    """No node_register_ack within this: the connection is dropped and tried again."""
+    model_poll_s: float = Field(3.0, gt=0)
+    """How often the models folder is checked for pulled or removed models."""
+    accept_public_jobs: bool = True
+    tts_format: AudioFormat = AudioFormat.WAV
+    """The audio format of job_result's tts_audio (lingua's web client plays opus)."""
+    finished_jobs_kept: int = Field(10000, ge=100)
+    """How many finished job_ids are remembered to refuse a repeated job_assign."""
+
+
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
@@ -136,6 +159,9 @@ class NodeSettings(BaseSettings):
     repair: RepairRoutingSettings = RepairRoutingSettings()
     pipeline: PipelineSettings = PipelineSettings()
     models: ModelSettings = ModelSettings()
+    scheduler_url: str | None = None
+    """ws:// or wss:// URL of a scheduler (lingua's: ws://HOST:5010/ws/node); None: no agent."""
+    agent: AgentSettings = AgentSettings()
 
     @property
     def models_dir(self) -> Path:

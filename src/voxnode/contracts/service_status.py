@@ -35,3 +35,7 @@ class ServiceStatus(BaseModel):
     last_error: str | None = None
     inflight: int = 0
     model_service: bool = False
+    device: str = "auto"
+    """What the manifest asks for: gpu, cpu or auto."""
+    model_id: str | None = None
+    """The manifest's model name."""

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,9 @@ from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.repair_router import RepairRouter, primary_language
 from voxnode.pipeline.service_picker import ServicePicker, StageError
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
+
+OnAsr = Callable[[JobResult], Awaitable[None]]
+"""Told the ASR text as soon as it is known (a scheduler's asr_partial)."""
 
 
 @dataclass(slots=True)
@@ -76,7 +80,7 @@ class JobOrchestrator:
         self._sessions = Sessions(settings.max_sessions, settings.session_ttl_s)
         self._ledger = JobLedger(settings.dedup_ttl_s)
 
-    async def run(self, request: JobRequest) -> JobResult:
+    async def run(self, request: JobRequest, on_asr: OnAsr | None = None) -> JobResult:
         job_id = request.job_id or uuid.uuid4().hex
         earlier = self._ledger.earlier(job_id)
         if earlier is not None:
@@ -90,7 +94,7 @@ class JobOrchestrator:
         session.next_index = max(session.next_index, index + 1)
         done = session.inflight[index] = asyncio.Event()
         try:
-            result = await self._pipeline(request, job_id, index, session)
+            result = await self._pipeline(request, job_id, index, session, on_asr)
             await session.wait_turn(index)
         except BaseException as exc:
             self._ledger.release(job_id)
@@ -107,7 +111,12 @@ class JobOrchestrator:
     # ----- the stages
 
     async def _pipeline(
-        self, request: JobRequest, job_id: str, index: int, session: Session
+        self,
+        request: JobRequest,
+        job_id: str,
+        index: int,
+        session: Session,
+        on_asr: OnAsr | None,
     ) -> JobResult:
         src = "auto" if request.src_lang == "auto" else primary_language(request.src_lang)
         result = JobResult(
@@ -115,8 +124,11 @@ class JobOrchestrator:
             status=JobStatus.OK, src_lang=src, tgt_lang=primary_language(request.tgt_lang),
         )  # fmt: skip
         run = _Run(request, result)
-        if request.audio is not None and not await self._asr(run):
-            return self._finish(run, JobStatus.FAILED)
+        if request.audio is not None:
+            if not await self._asr(run):
+                return self._finish(run, JobStatus.FAILED)
+            if on_asr is not None:
+                await on_asr(result)
         text = trim_repetition(result.text_asr if request.audio is not None else request.text or "")
         if text != (result.text_asr or request.text):
             result.reason_codes.append("REPETITION_TRIMMED")
@@ -139,15 +151,20 @@ class JobOrchestrator:
         if not text.strip():
             result.reason_codes.append("NO_SPEECH")
             return self._finish(run, JobStatus.OK)
-        if result.src_lang == result.tgt_lang:
+        if request.want_translation and result.src_lang == result.tgt_lang:
             raise BadInputError(
                 f"source and target are both '{result.src_lang}'", code="SAME_LANGUAGE"
             )
-        if not await self._repair_stage(run, text, session):
+        if not request.want_repair:
+            result.text_repaired = text
+        elif not await self._repair_stage(run, text, session):
             return self._finish(run, JobStatus.REJECTED)
-        if await self._translate(run, session.last_text) and request.want_audio:
-            await self._synthesize(run)
+        context = session.last_text if request.context_text is None else request.context_text
         session.last_text = result.text_repaired
+        if not request.want_translation:
+            return self._finish(run, JobStatus.OK)
+        if await self._translate(run, context) and request.want_audio:
+            await self._synthesize(run)
         return self._finish(run, JobStatus.DEGRADED if result.degraded else JobStatus.OK)
 
     async def _asr(self, run: _Run) -> bool:

@@ -171,6 +171,8 @@ class ServiceHost:
             last_error=runtime.last_error,
             inflight=runtime.inflight,
             model_service=manifest.is_model_service,
+            device=manifest.resources.device,
+            model_id=manifest.model.name if manifest.model else None,
         )
 
     def _refresh_registry(self) -> None:
