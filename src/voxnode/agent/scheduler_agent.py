@@ -150,7 +150,7 @@ class SchedulerAgent:
 
     async def _register(self, socket: ClientConnection) -> None:
         self.status.state = "connecting"
-        await socket.send(self._registration().model_dump_json(exclude_none=True))
+        await socket.send(self._registration().model_dump_json())  # node_id: null at first
         ack = await self._await_ack(socket)
         if ack.node_id != self.status.node_id:
             self._save_node_id(ack.node_id)

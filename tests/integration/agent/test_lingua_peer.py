@@ -1,0 +1,121 @@
+"""A scheduler written here from lingua1.md's field lists alone: plain dicts over a plain
+WebSocket server, none of VoxNode's contracts. The node must register, heartbeat, answer
+job_assign, and refuse what the origin node refuses."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.server import ServerConnection, serve
+
+from tests.integration.agent.conftest import FAST_AGENT, PCM16, preinstall
+from voxnode.testing import free_port, run_node_process
+
+
+class LinguaPeer:
+    """Hands the node's connection to the test, which speaks for the scheduler."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.connections: queue.Queue[ServerConnection] = queue.Queue()
+        self._done = threading.Event()
+
+    def handler(self, connection: ServerConnection) -> None:
+        self.connections.put(connection)
+        self._done.wait()
+
+    def connection(self) -> ServerConnection:
+        return self.connections.get(timeout=20)
+
+
+def receive(connection: ServerConnection, kind: str, timeout_s: float = 15.0) -> dict[str, Any]:
+    """The next message of this type (heartbeats in between are skipped)."""
+    while True:
+        message: dict[str, Any] = json.loads(connection.recv(timeout=timeout_s))
+        if message["type"] == kind:
+            return message
+
+
+def job_assign(job_id: str, utterance_index: int) -> dict[str, Any]:
+    return {
+        "type": "job_assign", "job_id": job_id, "attempt_id": 1, "session_id": "web-1",
+        "utterance_index": utterance_index, "src_lang": "en", "tgt_lang": "zh",
+        "pipeline": {"use_asr": True, "use_nmt": True, "use_tts": True, "use_semantic": True,
+                     "use_tone": False},
+        "audio": PCM16, "audio_format": "pcm16", "sample_rate": 16000, "trace_id": "t-1",
+        "is_manual_cut": True, "is_timeout_triggered": False,
+        "is_max_duration_triggered": False, "enable_streaming_asr": True,
+        "a_field_from_the_future": {"x": 1},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def peer_and_node(tmp_path: Path) -> Iterator[tuple[LinguaPeer, ServerConnection]]:
+    peer = LinguaPeer()
+    with serve(peer.handler, "127.0.0.1", peer.port) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        home = tmp_path / "home"
+        preinstall(home, tmp_path / "packages")
+        env = {**FAST_AGENT, "VOXNODE_SCHEDULER_URL": f"ws://127.0.0.1:{peer.port}/ws/node"}
+        with run_node_process(home, env=env):
+            try:
+                yield peer, peer.connection()
+            finally:
+                peer._done.set()
+        server.shutdown()
+
+
+def test_a_job_assign_with_pcm16_gets_a_lingua_job_result(
+    peer_and_node: tuple[LinguaPeer, ServerConnection],
+) -> None:
+    _, node = peer_and_node
+    register = receive(node, "node_register")
+    assert register["node_id"] is None and register["platform"] == "linux"
+    assert register["hardware"]["memory_gb"] > 0 and register["accept_public_jobs"] is True
+    node.send(json.dumps({"type": "node_register_ack", "node_id": "node-1A2B3C4D",
+                          "message": "registered", "status": "registering"}))  # fmt: skip
+    while True:  # services come up after registration: wait for a pair to be offered
+        beat = receive(node, "node_heartbeat", timeout_s=20)
+        assert beat["node_id"] == "node-1A2B3C4D" and beat["timestamp"] > 1.7e12
+        if beat["language_capabilities"]["pairs"]:
+            break
+    assert "en" in beat["language_capabilities"]["asr_languages"]
+    assert "zh" in beat["language_capabilities"]["semantic_languages"]
+
+    node.send(json.dumps(job_assign("job-a", 7)))
+    assert receive(node, "job_ack")["job_id"] == "job-a"
+    partial = receive(node, "asr_partial")
+    assert (partial["text"], partial["is_final"]) == ("teh meeting starts now", True)
+    result = receive(node, "job_result")
+    assert result["success"] is True and result["job_id"] == "job-a"
+    assert (result["session_id"], result["utterance_index"], result["attempt_id"]) == (
+        "web-1", 7, 1,
+    )  # fmt: skip
+    assert result["node_id"] == "node-1A2B3C4D" and result["trace_id"] == "t-1"
+    assert result["text_asr"] == "teh meeting starts now"
+    assert result["text_translated"] == "zh: teh meeting starts now"
+    assert result["tts_audio"] and result["tts_format"] == "wav"
+    assert set(result["extra"]["service_timings"]) >= {"asr_ms", "nmt_ms", "tts_ms", "total_ms"}
+    assert result["processing_time_ms"] >= 0 and result["node_completed_at_ms"] > 1.7e12
+
+    node.send(json.dumps(job_assign("job-a", 7)))  # the same job again
+    refused = receive(node, "node_error")
+    assert refused["code"] == "DUPLICATE_JOB_ID" and refused["details"]["job_id"] == "job-a"
+    node.send(json.dumps(job_assign("job-b", 7)))  # another job for the same utterance
+    duplicate = receive(node, "job_result")
+    assert duplicate["job_id"] == "job-b" and duplicate["success"] is False
+    assert duplicate["error"]["code"] == "DUPLICATE_UTTERANCE_INDEX"
+
+    node.send(json.dumps({"type": "job_assign", "job_id": "broken"}))
+    assert receive(node, "node_error")["code"] == "BAD_MESSAGE"
+    node.send(json.dumps({"type": "node_control", "command": "reboot"}))
+    assert receive(node, "node_error")["code"] == "UNKNOWN_COMMAND"
+    node.send(json.dumps(job_assign("job-c", 8)))  # the node still works
+    assert receive(node, "job_result")["success"] is True
