@@ -74,8 +74,20 @@ def make_package(tmp_path: Path) -> MakePackage:
 
 
 @pytest.fixture(autouse=True)
-def no_process_left_behind() -> Iterator[None]:
+def no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
+    if request.node.get_closest_marker("shares_processes") is None:
+        _check_no_children()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_process_left_after_module() -> Iterator[None]:
+    """For modules whose module-scoped fixtures keep services between tests."""
+    yield
+    _check_no_children()
+
+
+def _check_no_children() -> None:
     deadline = time.monotonic() + 5.0
     alive: list[psutil.Process] = []
     while time.monotonic() < deadline:

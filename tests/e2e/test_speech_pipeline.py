@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,29 +13,50 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.integration.agent.lingua_peer import (
+    LinguaPeer,
+    heartbeat_with_pairs,
+    receive,
+    register,
+)
 from tests.integration.conftest import wait_state
 from tests.integration.engines.conftest import DEFAULT, models_cache_dir
 from voxnode.api.node_app import create_app
-from voxnode.contracts.node_settings import ModelSettings, NodeSettings, PipelineSettings
+from voxnode.contracts.node_settings import (
+    AgentSettings,
+    ModelSettings,
+    NodeSettings,
+    PipelineSettings,
+)
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.shares_processes]
 REPO = Path(__file__).resolve().parents[2]
 ZH_SPEECH = REPO / "tests" / "data" / "zh_contract_16k.wav"
 PACKAGES = ["asr-whisper", "semantic-repair-zh", "en-normalize", "nmt-llm", "tts-en"]
 MODELS = ["whisper-base-ct2", DEFAULT, "libime-zh-lm", "pycorrector-zh-data"]
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def peer() -> Iterator[LinguaPeer]:
+    """A lingua-shaped scheduler the node joins (used by the job_assign test)."""
+    with LinguaPeer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory, peer: LinguaPeer) -> Iterator[TestClient]:
+    """One node for the module: the models load once."""
     store = ModelStore(models_cache_dir(), ModelCatalog.load())
     for model in MODELS:
         store.pull(model)
     settings = NodeSettings(
-        home=tmp_path / "home", port=0,
+        home=tmp_path_factory.mktemp("e2e") / "home", port=0,
         models=ModelSettings(dir=models_cache_dir()),
         pipeline=PipelineSettings(nmt_timeout_ms=60000),
+        scheduler_url=peer.url,  # its ack waits for the test: the node waits long for it
+        agent=AgentSettings(reconnect_min_s=0.2, register_timeout_s=600),
     )  # fmt: skip
     with TestClient(create_app(settings)) as api:
         for package in PACKAGES:
@@ -62,7 +85,7 @@ def transcribe(api: TestClient, audio_b64: str, language: str) -> str:
 
 
 def test_speech_in_both_directions(node: TestClient) -> None:
-    """One node for both (the models load once): zh speech -> en speech, en speech -> zh."""
+    """zh speech -> en speech, en speech -> zh."""
     audio = base64.b64encode(ZH_SPEECH.read_bytes()).decode()
     result = run_job(node, src_lang="zh", tgt_lang="en", audio=audio, session_id="zh-en")
     assert "合同" in result["text_asr"] and "周五" in result["text_asr"]
@@ -85,3 +108,28 @@ def test_speech_in_both_directions(node: TestClient) -> None:
     assert "friday" in result["text_asr"].lower() and "report" in result["text_asr"].lower()
     assert "报告" in result["text_translated"] and "周五" in result["text_translated"]
     assert result["services"]["asr"] == "asr-whisper"
+
+
+def test_a_scheduler_job_with_pcm16_chinese_speech(node: TestClient, peer: LinguaPeer) -> None:
+    """lingua's job_assign (raw PCM16, no WAV header) in, a correct job_result out."""
+    connection = peer.connection()
+    register(connection, "node-E2E00001")
+    beat = heartbeat_with_pairs(connection)
+    assert {"src": "zh", "tgt": "en", "speech_out": True} in beat["language_capabilities"]["pairs"]
+    with wave.open(str(ZH_SPEECH)) as recording:
+        rate, pcm = recording.getframerate(), recording.readframes(recording.getnframes())
+    connection.send(json.dumps({
+        "type": "job_assign", "job_id": "e2e-1", "attempt_id": 1, "session_id": "web",
+        "utterance_index": 0, "src_lang": "zh", "tgt_lang": "en",
+        "pipeline": {"use_asr": True, "use_nmt": True, "use_tts": True, "use_semantic": True,
+                     "use_tone": False},
+        "audio": base64.b64encode(pcm).decode(), "audio_format": "pcm16", "sample_rate": rate,
+        "trace_id": "t", "is_manual_cut": True,
+    }))  # fmt: skip
+    result = receive(connection, "job_result", timeout_s=120)
+    assert result["success"] and result["node_id"] == "node-E2E00001", result
+    assert "合同" in result["text_asr"] and "周五" in result["text_asr"]
+    english = result["text_translated"].lower()
+    assert "contract" in english and "friday" in english
+    assert base64.b64decode(result["tts_audio"])[:4] == b"RIFF"
+    assert result["asr_quality_level"] in ("good", "suspect")

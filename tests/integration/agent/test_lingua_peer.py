@@ -5,41 +5,21 @@ job_assign, and refuse what the origin node refuses."""
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.sync.server import ServerConnection, serve
+from websockets.sync.server import ServerConnection
 
 from tests.integration.agent.conftest import FAST_AGENT, PCM16, preinstall
-from voxnode.testing import free_port, run_node_process
-
-
-class LinguaPeer:
-    """Hands the node's connection to the test, which speaks for the scheduler."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.connections: queue.Queue[ServerConnection] = queue.Queue()
-        self._done = threading.Event()
-
-    def handler(self, connection: ServerConnection) -> None:
-        self.connections.put(connection)
-        self._done.wait()
-
-    def connection(self) -> ServerConnection:
-        return self.connections.get(timeout=20)
-
-
-def receive(connection: ServerConnection, kind: str, timeout_s: float = 15.0) -> dict[str, Any]:
-    """The next message of this type (heartbeats in between are skipped)."""
-    while True:
-        message: dict[str, Any] = json.loads(connection.recv(timeout=timeout_s))
-        if message["type"] == kind:
-            return message
+from tests.integration.agent.lingua_peer import (
+    LinguaPeer,
+    heartbeat_with_pairs,
+    receive,
+    register,
+)
+from voxnode.testing import run_node_process
 
 
 def job_assign(job_id: str, utterance_index: int) -> dict[str, Any]:
@@ -57,35 +37,23 @@ def job_assign(job_id: str, utterance_index: int) -> dict[str, Any]:
 
 @pytest.fixture
 def peer_and_node(tmp_path: Path) -> Iterator[tuple[LinguaPeer, ServerConnection]]:
-    peer = LinguaPeer()
-    with serve(peer.handler, "127.0.0.1", peer.port) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+    with LinguaPeer() as peer:
         home = tmp_path / "home"
         preinstall(home, tmp_path / "packages")
-        env = {**FAST_AGENT, "VOXNODE_SCHEDULER_URL": f"ws://127.0.0.1:{peer.port}/ws/node"}
+        env = {**FAST_AGENT, "VOXNODE_SCHEDULER_URL": peer.url}
         with run_node_process(home, env=env):
-            try:
-                yield peer, peer.connection()
-            finally:
-                peer._done.set()
-        server.shutdown()
+            yield peer, peer.connection()
 
 
 def test_a_job_assign_with_pcm16_gets_a_lingua_job_result(
     peer_and_node: tuple[LinguaPeer, ServerConnection],
 ) -> None:
     _, node = peer_and_node
-    register = receive(node, "node_register")
-    assert register["node_id"] is None and register["platform"] == "linux"
-    assert register["hardware"]["memory_gb"] > 0 and register["accept_public_jobs"] is True
-    node.send(json.dumps({"type": "node_register_ack", "node_id": "node-1A2B3C4D",
-                          "message": "registered", "status": "registering"}))  # fmt: skip
-    while True:  # services come up after registration: wait for a pair to be offered
-        beat = receive(node, "node_heartbeat", timeout_s=20)
-        assert beat["node_id"] == "node-1A2B3C4D" and beat["timestamp"] > 1.7e12
-        if beat["language_capabilities"]["pairs"]:
-            break
+    first = register(node, "node-1A2B3C4D")
+    assert first["node_id"] is None and first["platform"] == "linux"
+    assert first["hardware"]["memory_gb"] > 0 and first["accept_public_jobs"] is True
+    beat = heartbeat_with_pairs(node)
+    assert beat["node_id"] == "node-1A2B3C4D" and beat["timestamp"] > 1.7e12
     assert "en" in beat["language_capabilities"]["asr_languages"]
     assert "zh" in beat["language_capabilities"]["semantic_languages"]
 
