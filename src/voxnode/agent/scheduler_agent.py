@@ -134,6 +134,7 @@ class SchedulerAgent:
                         await self._register(socket)
                         wait = self._settings.reconnect_min_s
                         await self._serve(socket)
+                        self.status.last_error = "the scheduler closed the connection"
                 except (OSError, websockets.WebSocketException, RegistrationError) as exc:
                     self.status.last_error = f"{type(exc).__name__}: {exc}"
                 except TimeoutError:
