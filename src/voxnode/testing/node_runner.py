@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,17 +84,27 @@ def run_node_process(
 
 
 def _wait_healthy(node: RunningNode, timeout_s: float) -> None:
+    wait_for_health(node.url, node.process, node.log, timeout_s, NodeStartError)
+
+
+def wait_for_health(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Callable[[], str],
+    timeout_s: float,
+    error: type[Exception] = RuntimeError,
+) -> None:
+    """Until GET url/health answers 200; `error` with the log's tail if the process exits
+    or the time runs out."""
     deadline = time.monotonic() + timeout_s
-    with node.client(timeout_s=2.0) as client:
+    with httpx.Client(base_url=url, timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
-            if node.process.poll() is not None:
-                raise NodeStartError(
-                    f"node exited with {node.process.returncode}: {node.log()[-2000:]}"
-                )
+            if process.poll() is not None:
+                raise error(f"{process.args!r} exited with {process.returncode}: {log()[-2000:]}")
             try:
                 if client.get("/health").status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-    raise NodeStartError(f"node not healthy within {timeout_s} s: {node.log()[-2000:]}")
+    raise error(f"{url} not healthy within {timeout_s} s: {log()[-2000:]}")

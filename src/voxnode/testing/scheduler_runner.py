@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from voxnode.supervisor.port_choice import free_port
+from voxnode.testing.node_runner import wait_for_health
 
 
 @dataclass(slots=True)
@@ -58,24 +58,7 @@ def run_dev_scheduler(
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     scheduler = RunningScheduler(port, process, log_path)
     try:
-        _wait_healthy(scheduler)
+        wait_for_health(scheduler.url, process, log_path.read_text, timeout_s=30.0)
         yield scheduler
     finally:
         scheduler.kill()
-
-
-def _wait_healthy(scheduler: RunningScheduler, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    with scheduler.client(timeout_s=2.0) as client:
-        while time.monotonic() < deadline:
-            if scheduler.process.poll() is not None:
-                raise RuntimeError(
-                    f"dev-scheduler exited: {scheduler.log_path.read_text()[-2000:]}"
-                )
-            try:
-                if client.get("/health").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(f"dev-scheduler not healthy within {timeout_s} s")
