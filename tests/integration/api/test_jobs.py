@@ -193,3 +193,15 @@ def settings(settings: NodeSettings) -> NodeSettings:
 def api(settings: NodeSettings) -> Any:
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+def test_repair_and_translation_can_be_left_out(api: TestClient, make_package: MakePackage) -> None:
+    """lingua's use_semantic / use_nmt: false."""
+    speech_services(api, make_package)
+    heard = job(api, want_repair=False, session_id="a")
+    assert heard["text_repaired"] == "teh meeting starts now" and heard["repair_decision"] is None
+    assert heard["text_translated"] == "zh: teh meeting starts now"
+    only_asr = job(api, want_translation=False, src_lang="en", tgt_lang="en", session_id="b")
+    assert only_asr["status"] == "ok" and only_asr["text_repaired"] == "the meeting starts now"
+    assert only_asr["text_translated"] == "" and only_asr["audio"] is None
+    assert set(only_asr["services"]) == {"asr", "repair"}
