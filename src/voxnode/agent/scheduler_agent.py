@@ -54,10 +54,6 @@ from voxnode.pipeline.service_host import ServiceHost
 log = logging.getLogger(__name__)
 
 
-class RegistrationError(Exception):
-    pass
-
-
 @dataclass(slots=True)
 class AgentStatus:
     scheduler_url: str
@@ -135,7 +131,7 @@ class SchedulerAgent:
                         wait = self._settings.reconnect_min_s
                         await self._serve(socket)
                         self.status.last_error = "the scheduler closed the connection"
-                except (OSError, websockets.WebSocketException, RegistrationError) as exc:
+                except (OSError, websockets.WebSocketException) as exc:
                     self.status.last_error = f"{type(exc).__name__}: {exc}"
                 except TimeoutError:
                     self.status.last_error = "timed out"
