@@ -116,17 +116,17 @@ class JobDesk:
             return job_messages.failure_message(assign, node_id, "BAD_JOB", str(exc))
 
         async def partial(result: JobResult) -> None:
-            if assign.enable_streaming_asr:
-                self._send(
-                    AsrPartial(
-                        job_id=assign.job_id, node_id=node_id, session_id=assign.session_id,
-                        utterance_index=assign.utterance_index, text=result.text_asr,
-                        is_final=True, trace_id=assign.trace_id,
-                    )
-                )  # fmt: skip
+            self._send(
+                AsrPartial(
+                    job_id=assign.job_id, node_id=node_id, session_id=assign.session_id,
+                    utterance_index=assign.utterance_index, text=result.text_asr,
+                    is_final=True, trace_id=assign.trace_id,
+                )
+            )  # fmt: skip
 
         try:
-            result = await self._jobs.run(request, on_asr=partial)
+            on_asr = partial if assign.enable_streaming_asr else None
+            result = await self._jobs.run(request, on_asr=on_asr)
         except VoxnodeError as exc:
             return job_messages.error_message(assign, node_id, exc)
         except Exception as exc:  # a bug must not leave the scheduler waiting

@@ -65,7 +65,7 @@ class ControlBody(BaseModel):
     reason: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class NodeLink:
     node_id: str
     socket: WebSocket
@@ -221,7 +221,7 @@ class DevScheduler:
     def _pick(self, session: str, src: str, tgt: str, tried: list[str]) -> NodeLink | None:
         able = [n for n in self.nodes.values() if not n.draining and n.carries(src, tgt)]
         bound = self.nodes.get(self.sessions.get(session, ""))
-        if bound in able and bound is not None and bound.node_id not in tried:
+        if bound in able and bound.node_id not in tried:
             return bound
         fresh = [n for n in able if n.node_id not in tried]
         return random.choice(fresh or able) if (fresh or able) else None

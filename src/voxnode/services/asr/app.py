@@ -79,7 +79,6 @@ def build_app(settings: AsrSettings | None = None) -> FastAPI:
 
     @model.app.post("/v1/transcribe")
     async def transcribe(request: TranscribeRequest) -> TranscribeResponse:
-        model.require_ready()
         deadline = time.monotonic() + (request.deadline_ms or settings.deadline_ms) / 1000
         call = functools.partial(worker.transcribe, request, deadline)
         return await model.run(call, deadline=deadline)

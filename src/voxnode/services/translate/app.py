@@ -79,7 +79,6 @@ def build_app(settings: NmtSettings | None = None, engine: LlmEngine | None = No
 
     @model.app.post("/v1/translate")
     async def translate(request: TranslateRequest) -> TranslateResponse:
-        model.require_ready()
         deadline = time.monotonic() + (request.deadline_ms or settings.deadline_ms) / 1000
         return await model.run(
             functools.partial(worker.translate, request, deadline), deadline=deadline
