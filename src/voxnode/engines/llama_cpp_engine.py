@@ -2,7 +2,8 @@
 
 All layers go to the GPU when the build supports offload (CUDA, Metal, Vulkan), none
 otherwise. One request at a time per model (a llama context is not thread-safe). Scoring
-evaluates the shared context once, then each text after it with logits for every position.
+evaluates the shared context once, then each text after it with logits for every position;
+the tokens a text shares with the one before it (N-best hypotheses) are not evaluated again.
 """
 
 from __future__ import annotations
@@ -114,14 +115,19 @@ class LlamaCppEngine:
                 prefix = [self._start_token(), *self._tokens(context)]
                 first = self._decode(prefix, 0, all_logits=False)[-1]
                 results = []
+                cached: list[int] = []  # the tokens after the prefix in the KV cache
+                logits = first[None, :]
                 for text in texts:
                     check_deadline(deadline)
                     tokens = self._tokens(text)
                     if not tokens:
                         results.append(0.0)
                         continue
-                    rows = self._decode(tokens[:-1], len(prefix), all_logits=True)
-                    logits = np.vstack([first[None, :], rows]) if len(rows) else first[None, :]
+                    # N-best hypotheses share beginnings: what the cache holds is not redone.
+                    keep = _common_length(cached, tokens[:-1])
+                    rows = self._decode(tokens[keep:-1], len(prefix) + keep, all_logits=True)
+                    logits = np.vstack([logits[: keep + 1], rows])
+                    cached = list(tokens[:-1])
                     results.append(_sum_logprobs(logits, tokens))
                 self._stats.scored_texts += len(texts)
                 return results
@@ -210,6 +216,15 @@ def _sum_logprobs(logits: np.ndarray, tokens: Sequence[int]) -> float:
     log_norm = peak[:, 0] + np.log(np.exp(logits - peak).sum(axis=1))
     chosen = logits[np.arange(len(tokens)), np.asarray(tokens)]
     return float((chosen - log_norm).sum())
+
+
+def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _import_llama_cpp() -> Any:

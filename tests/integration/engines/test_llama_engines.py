@@ -52,6 +52,15 @@ def test_engine_a_meets_the_protocol(engine_a: LlamaCppEngine) -> None:
     assert stats.backend == "cpu" and stats.requests >= 2 and stats.scored_texts == 3
 
 
+def test_engine_a_scores_each_text_as_if_alone(engine_a: LlamaCppEngine) -> None:
+    """Texts that share a beginning reuse its cache; the scores must not depend on it."""
+    texts = [*SENTENCES, "The cat sat on the mat and slept.", "The cat", "The cat sat on the mat."]
+    together = engine_a.score(texts, context="A short story:")
+    alone = [engine_a.score([text], context="A short story:")[0] for text in texts]
+    assert together == pytest.approx(alone, abs=1e-3)
+    assert together[0] == pytest.approx(together[-1], abs=1e-3)
+
+
 def test_engine_a_respects_the_deadline(engine_a: LlamaCppEngine) -> None:
     check_deadline(engine_a)
 
