@@ -122,6 +122,12 @@ class ServiceProcess:
             report = await self.health(http, timeout=min(2.0, timeout))
             if report is not None and report.ready:
                 return
+            if report is not None and report.status == "error":
+                # contract 2: the service says its load failed; waiting will not fix it
+                raise StartError(
+                    f"{self.spec.service_id}: failed to load: {report.detail}",
+                    code="LOAD_FAILED",
+                )
             if report is not None:
                 last = f"status={report.status} warmed={report.warmed}"
             if time.monotonic() >= deadline:

@@ -104,6 +104,21 @@ async def test_never_ready_fails_after_startup_timeout(make_supervisor, make_pac
     assert "status=loading" in caught.value.message
 
 
+async def test_a_service_that_reports_a_failed_load_fails_at_once(
+    make_supervisor, make_package, tmp_path: Path
+) -> None:
+    flag = tmp_path / "unhealthy"
+    flag.touch()  # /health says "error" from the start, as a service whose load failed does
+    supervisor = await make_supervisor()
+    knobs = FakeKnobs(unhealthy_file=str(flag))
+    supervisor.add(spec(make_package("svc", knobs=knobs, startup_timeout_s=60)))
+    started = time.monotonic()
+    with pytest.raises(StartError) as caught:
+        await supervisor.start("svc")
+    assert time.monotonic() - started < 10  # not the 60 s start-up timeout
+    assert caught.value.code == "LOAD_FAILED" and "unhealthy file" in caught.value.message
+
+
 async def test_missing_command_is_a_clear_permanent_error(make_supervisor, make_package) -> None:
     folder = make_package("svc")
     manifest = load_manifest(folder)
