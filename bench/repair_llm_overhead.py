@@ -1,8 +1,8 @@
 """The English repair path against the raw engine call it makes, same model, one run.
 
-For N-best rows of en_asr_*.jsonl that reach the LLM (the 1-best weakly supported, an
-alternative the beam prefers, a candidate passing the guards), time (a) the whole repair:
-trigger, votes, guards, scoring, normalisation (EnRepairService.repair), and (b) the raw
+For N-best rows of en_asr_*.jsonl that reach the LLM (hypotheses that disagree, a
+candidate passing the guards), time (a) the whole repair: trigger, guards, scoring,
+normalisation (EnRepairService.repair), and (b) the raw
 `engine.score()` on exactly the texts and context the repairer scored. Both run warm (the
 same request once before). Reports medians and the ratio (target <= 1.1).
 Usage: python bench/repair_llm_overhead.py [--rows 20] [--model NAME]
@@ -28,12 +28,10 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def llm_rows(limit: int) -> list[list[str]]:
     rows = []
-    most = RepairSettings().en_max_top_votes
     for name in ("en_asr_chime4.jsonl", "en_asr_atis.jsonl", "en_asr_wsj.jsonl"):
         for line in (DATA / name).read_text().splitlines():
             nbest = [" ".join(h.split()) for h in json.loads(line)["nbest"]]
-            top = nbest.count(nbest[0])
-            if top <= most and any(nbest.count(h) > top for h in nbest):
+            if len(set(nbest)) > 1:
                 rows.append(nbest)
     return rows[:limit]
 

@@ -100,10 +100,13 @@ def test_en_llm_repair_through_the_node(node: TestClient) -> None:
 
     Store(models_cache_dir(), ModelCatalog.load()).pull(DEFAULT)
     install(node, "semantic-repair-en", timeout_s=600)
-    nbest = ["i want to by a ticket"] + ["i want to buy a ticket"] * 3 + ["i want to bye a ticket"]
-    answer = repair(node, nbest[0], "en", meta={"nbest": nbest}, deadline_ms=20000)
-    assert (answer["decision"], answer["text_out"]) == ("REPAIR", "I want to buy a ticket")
+    wrong = "we need the whether report before the meeting"
+    nbest = [wrong, wrong.replace("whether", "weather"), wrong.replace("the meeting", "meeting")]
+    answer = repair(node, wrong, "en", meta={"nbest": nbest}, deadline_ms=20000)
+    fixed = "We need the weather report before the meeting"
+    assert (answer["decision"], answer["text_out"]) == ("REPAIR", fixed)
     assert "LLM_REPAIR_APPLIED" in answer["reason_codes"]
+    assert "CANDIDATE_REJECTED:WORD_COUNT_CHANGED" in answer["reason_codes"]
     confident = repair(
         node, "i want to buy a ticket", "en", meta={"nbest": ["i want to buy a ticket"] * 5}
     )

@@ -3,8 +3,9 @@
 - Protected tokens unchanged: numbers (digits or number words), URLs, e-mails, acronyms
   (capitalised or from the curated list) and glossary terms must appear as often after as
   before.
-- Length within +-20% (words), and an edit-distance cap: a repair edits a few words, a
-  rewrite edits many.
+- Words added or removed at most `max_word_change` (the sentence score cannot judge
+  them), length within +-20% (words), and an edit-distance cap: a repair edits a few
+  words, a rewrite edits many.
 - Not an answer about the text: an LLM reply that explains ("Here is", "Corrected:"),
   continues (a longer text that starts with the whole input), or translates (CJK
   characters where the input had none) is discarded.
@@ -60,11 +61,16 @@ def strip_label(reply: str) -> str:
     return LABEL.sub("", first).strip().strip('"')
 
 
+def changed_words(original: str, candidate: str) -> int:
+    return edit_distance(words_of(original), words_of(candidate))
+
+
 def rejection(
     original: str,
     candidate: str,
     *,
     glossary: Sequence[str],
+    max_word_change: int,
     max_length_change: float,
     max_edit_ratio: float,
 ) -> str | None:
@@ -80,6 +86,8 @@ def rejection(
         return "CONTINUATION"
     if protected_counts(original, glossary) != protected_counts(candidate, glossary):
         return "PROTECTED_TOKEN_CHANGED"
+    if abs(len(b) - len(a)) > max_word_change:
+        return "WORD_COUNT_CHANGED"
     if a and abs(len(b) - len(a)) > max_length_change * len(a):
         return "LENGTH_CHANGE_EXCEEDED"
     if a and edit_distance(a, b) > max(1, round(max_edit_ratio * len(a))):

@@ -4,14 +4,16 @@ Trigger (seed 001 5.1, en: "default PASS"): the ASR's quality_score under the th
 or an N-best list (meta.nbest) whose hypotheses disagree, or the node's own trigger
 (meta.trigger.fire). A confident 1-best is never sent to the model.
 
-Candidates: the N-best hypotheses that the beam itself supports better than the 1-best
-(they occur `min_vote_lead` times more often in the list, and the 1-best at most
-`max_top_votes` times), and, when there is no N-best, the LLM's own fix from a strict chat
-prompt at temperature 0. Every candidate must pass the
-guards (en_guards). The LLM then scores the 1-best and each candidate (log-likelihood of the
-whole sentence, through the engine's score()). A candidate replaces the 1-best only when
-its score, less `rank_prior` nats per N-best rank below the top, beats the 1-best's by
-`margin` nats: scoring with a strict margin, not free generation, is what works at 1.5B.
+Candidates: the other hypotheses of the N-best or, when there is none, the LLM's own fix
+from a strict chat prompt at temperature 0. Every candidate must pass the guards
+(en_guards) and keep the 1-best's number of words (`max_word_change`): a sentence
+likelihood prefers fewer words, so a 1.5B model cannot judge whether "he said" or "quote"
+was spoken, only which of two same-length wordings is English. The LLM scores the 1-best
+and each candidate (log-likelihood of the whole sentence, engine score()). A candidate
+replaces the 1-best only when its score, less `rank_prior` nats per N-best rank below the
+top and `edit_penalty` nats per word it changes, beats the 1-best's by `margin` nats.
+Scoring with a strict margin, not free generation, is what works at 1.5B
+(research/repair_quality.md); the defaults come from bench/repair_en_sweep.py.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from voxnode.engines.llm_engine import ChatMessage, EngineDeadlineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
-from voxnode.services.repair.en_guards import rejection, strip_label
+from voxnode.services.repair.en_guards import changed_words, rejection, strip_label
 
 SCORE_CONTEXT = "Transcript of a spoken sentence:\n"
 SYSTEM = (
@@ -36,10 +38,10 @@ SYSTEM = (
 @dataclass(frozen=True, slots=True)
 class EnPolicy:
     quality_threshold: float = 0.7
-    margin: float = 5.0
-    rank_prior: float = 1.0
-    max_top_votes: int = 1
-    min_vote_lead: int = 1
+    margin: float = 6.0
+    rank_prior: float = 2.0
+    edit_penalty: float = 2.0
+    max_word_change: int = 0
     llm_suggestion: bool = True
     max_length_change: float = 0.2
     max_edit_ratio: float = 0.34
@@ -94,32 +96,31 @@ class EnRepairer:
         nbest = [" ".join(h.split()) for h in meta.get("nbest") or [] if isinstance(h, str)]
         base = nbest[0] if nbest else text
         ranked: dict[str, tuple[int, str]] = {}
-        votes = {hyp: nbest.count(hyp) for hyp in nbest}
-        if nbest and votes[base] <= p.max_top_votes:
-            for rank, hyp in enumerate(nbest[1:], start=1):
-                if hyp not in ranked and votes[hyp] >= votes[base] + p.min_vote_lead:
-                    ranked[hyp] = (rank, f"nbest:{rank}")
+        for rank, hyp in enumerate(nbest[1:], start=1):
+            if hyp != base:
+                ranked.setdefault(hyp, (rank, f"nbest:{rank}"))
         if p.llm_suggestion and not nbest:
             suggestion = self._suggest(base, context, deadline)
             if suggestion and suggestion != base:
-                ranked.setdefault(suggestion, (1, "llm"))
+                ranked[suggestion] = (1, "llm")
         rejected: dict[str, str] = {}
         candidates = []
         for hyp, (rank, source) in ranked.items():
             why = rejection(
-                base, hyp, glossary=glossary,
+                base, hyp, glossary=glossary, max_word_change=p.max_word_change,
                 max_length_change=p.max_length_change, max_edit_ratio=p.max_edit_ratio,
             )  # fmt: skip
             if why:
                 rejected[source] = why
             else:
-                candidates.append((hyp, rank, source))
+                cost = p.rank_prior * rank + p.edit_penalty * changed_words(base, hyp)
+                candidates.append((hyp, cost, source))
         if not candidates:
             return EnOutcome(base, triggered, len(ranked), rejected, None, None)
         scores = self._score([base] + [c[0] for c in candidates], context, deadline)
         best_gain, best = float("-inf"), None
-        for (hyp, rank, source), score in zip(candidates, scores[1:], strict=True):
-            gain = score - p.rank_prior * rank - scores[0]
+        for (hyp, cost, source), score in zip(candidates, scores[1:], strict=True):
+            gain = score - cost - scores[0]
             if gain > best_gain:
                 best_gain, best = gain, (hyp, source)
         if best is None or best_gain < p.margin:

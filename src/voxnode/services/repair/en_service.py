@@ -37,8 +37,8 @@ class EnRepairService:
             self._engine = build_engine(model, engine_settings)
         policy = EnPolicy(
             quality_threshold=s.quality_threshold, margin=s.en_margin,
-            rank_prior=s.en_rank_prior, llm_suggestion=s.en_llm_suggestion,
-            max_top_votes=s.en_max_top_votes, min_vote_lead=s.en_min_vote_lead,
+            rank_prior=s.en_rank_prior, edit_penalty=s.en_edit_penalty,
+            max_word_change=s.en_max_word_change, llm_suggestion=s.en_llm_suggestion,
             max_length_change=s.max_length_change, max_edit_ratio=s.max_edit_ratio,
         )  # fmt: skip
         self._repairer = EnRepairer(self._engine, policy)

@@ -32,11 +32,11 @@ class RepairSettings(RepairServiceSettings):
     en_margin: float = _EN.margin
     """nats the LLM must prefer a candidate over the 1-best by, after the ASR rank prior."""
     en_rank_prior: float = _EN.rank_prior
-    """nats charged per N-best rank below the 1-best."""
-    en_max_top_votes: int = _EN.max_top_votes
-    """The 1-best occurring more often than this in the N-best is left alone."""
-    en_min_vote_lead: int = _EN.min_vote_lead
-    """A candidate must occur this many times more often than the 1-best in the N-best."""
+    """nats charged per N-best rank below the 1-best (the LLM's own fix counts as rank 1)."""
+    en_edit_penalty: float = _EN.edit_penalty
+    """nats charged per word a candidate changes."""
+    en_max_word_change: int = Field(_EN.max_word_change, ge=0)
+    """Words a candidate may add or remove (0: same length; the score cannot judge more)."""
     en_llm_suggestion: bool = _EN.llm_suggestion
     """Ask the LLM for its own fix as one more candidate (guarded, then scored like the rest)."""
     max_length_change: float = _EN.max_length_change
