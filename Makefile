@@ -51,6 +51,7 @@ bench: setup
 	$(PY) -m pip install --quiet --no-deps openai-whisper==20250625 more-itertools
 	$(PY) bench/normalize_throughput.py
 	$(PY) bench/repair_llm_overhead.py
+	$(PY) bench/repair_en_sweep.py
 	$(PY) bench/pipeline_latency.py
 
 clean:

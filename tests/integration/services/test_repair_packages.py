@@ -99,7 +99,9 @@ def test_en_llm_repair_through_the_node(node: TestClient) -> None:
     from voxnode.models.model_store import ModelStore as Store
 
     Store(models_cache_dir(), ModelCatalog.load()).pull(DEFAULT)
-    install(node, "semantic-repair-en", timeout_s=600)
+    info = install(node, "semantic-repair-en", timeout_s=600)
+    facts = httpx.get(f"http://127.0.0.1:{info['port']}/info", timeout=5).json()
+    assert facts["policy"]["max_word_change"] == 0 and facts["health"]["ok"]
     wrong = "we need the whether report before the meeting"
     nbest = [wrong, wrong.replace("whether", "weather"), wrong.replace("the meeting", "meeting")]
     answer = repair(node, wrong, "en", meta={"nbest": nbest}, deadline_ms=20000)

@@ -38,8 +38,8 @@ SYSTEM = (
 @dataclass(frozen=True, slots=True)
 class EnPolicy:
     quality_threshold: float = 0.7
-    margin: float = 6.0
-    rank_prior: float = 2.0
+    margin: float = 8.0
+    rank_prior: float = 1.0
     edit_penalty: float = 2.0
     max_word_change: int = 0
     llm_suggestion: bool = True

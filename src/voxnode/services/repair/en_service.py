@@ -90,4 +90,5 @@ class EnRepairService:
             "engine": type(engine).__name__,
             "model": self._model_path,
             "health": asdict(engine.health()) if engine else None,
+            "policy": asdict(self._repairer.policy) if self._repairer else None,
         }
