@@ -4,7 +4,8 @@ The LLM scores every text the repairer asks about once (the real engine; the sco
 kept in ~/.cache/voxnode/en_nbest_scores-<model>.json, since a full pass takes about 30
 minutes on 2 cores); then the real EnRepairer replays each policy against those scores, so
 the numbers are those of the service's own code. For each setting and set: WER before ->
-after, improved / worsened, and how many already-exact 1-bests it changed. The first row
+after, improved / worsened, and how many already-exact 1-bests it changed (RepairScore, as
+`voxnode eval repair` counts them). The first row
 is the shipped default.
 Results: bench/results/repair_en_sweep.json (full runs only).
 Usage: python bench/repair_en_sweep.py [--limit N] [--cache FILE] [--cached-only]
@@ -23,12 +24,13 @@ from typing import Any
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
 from voxnode.models.model_store_factory import open_model_store
-from voxnode.pipeline.repair_metrics import distance, units
+from voxnode.pipeline.repair_metrics import RepairScore
 from voxnode.services.repair.en_repairer import EnPolicy, EnRepairer
 from voxnode.services.repair.settings import RepairSettings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = ("en_asr_wsj", "en_asr_atis", "en_asr_chime4")
+SUMMARY_KEYS = ("wer_before", "wer_after", "improved", "worsened", "clean_changed", "clean_inputs")
 GRID = {
     "margin": (4.0, 6.0, 8.0),
     "rank_prior": (1.0, 2.0),
@@ -63,26 +65,21 @@ class CachedScores:
 
 
 def evaluate(repairer: EnRepairer, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    words = before = after = improved = worsened = exact = exact_changed = 0
+    """The eval's own metrics (RepairScore) over what the repairer chose for each row."""
+    score = RepairScore("en")
     for row in rows:
-        ref = units(row["ref"], "en")
         nbest = [" ".join(h.split()) for h in row["nbest"]]
         outcome = repairer.repair(
             nbest[0], quality=None, meta={"nbest": nbest}, context="", glossary=[],
             deadline=time.monotonic() + 3600,
         )  # fmt: skip
         chosen = outcome.text if outcome.source else nbest[0]
-        b, a = distance(units(nbest[0], "en"), ref), distance(units(chosen, "en"), ref)
-        words += len(ref)
-        before, after = before + b, after + a
-        improved, worsened = improved + (a < b), worsened + (a > b)
-        exact += b == 0
-        exact_changed += b == 0 and chosen != nbest[0]
-    return {
-        "wer_before": round(before / words, 4), "wer_after": round(after / words, 4),
-        "improved": improved, "worsened": worsened,
-        "exact_changed": exact_changed, "exact": exact,
-    }  # fmt: skip
+        score.add(
+            nbest[0], row["ref"], chosen, decision="REPAIR" if outcome.source else "PASS",
+            latency_ms=0.0, triggered=bool(outcome.triggered),
+        )  # fmt: skip
+    summary = score.summary()
+    return {key: summary[key] for key in SUMMARY_KEYS}
 
 
 def policies() -> list[EnPolicy]:
@@ -138,7 +135,7 @@ def line_of(result: dict[str, Any]) -> str:
     knobs = " ".join(f"{k}={v:g}" for k, v in result["policy"].items())
     cells = [
         f"{name[7:]} {s['wer_before']}->{s['wer_after']} +{s['improved']}/-{s['worsened']} "
-        f"exact {s['exact_changed']}/{s['exact']}"
+        f"exact {s['clean_changed']}/{s['clean_inputs']}"
         for name, s in result["sets"].items()
     ]
     return f"{knobs:54} | " + " | ".join(cells)
