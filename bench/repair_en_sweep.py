@@ -31,7 +31,7 @@ from voxnode.services.repair.settings import RepairSettings
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = ("en_asr_wsj", "en_asr_atis", "en_asr_chime4")
 SUMMARY_KEYS = ("wer_before", "wer_after", "improved", "worsened", "clean_changed", "clean_inputs")
-GRID = {
+GRID: dict[str, tuple[Any, ...]] = {
     "margin": (4.0, 6.0, 8.0),
     "rank_prior": (1.0, 2.0),
     "edit_penalty": (0.0, 2.0),
