@@ -23,8 +23,8 @@ from typing import Any
 
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
+from voxnode.evaluation.repair_metrics import RepairScore
 from voxnode.models.model_store_factory import open_model_store
-from voxnode.pipeline.repair_metrics import RepairScore
 from voxnode.services.repair.en_repairer import EnPolicy, EnRepairer
 from voxnode.services.repair.settings import RepairSettings
 

@@ -21,10 +21,11 @@ from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.job import JobRequest
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.speech import SynthesizedAudio, SynthesizeRequest
 from voxnode.models.model_store_factory import open_model_store
+from voxnode.packages.shipped_packages import shipped_package
 from voxnode.pipeline.node_pipeline import NodePipeline, open_node_pipeline
 
-PACKAGES_DIR = Path(__file__).resolve().parents[3] / "packages"
 CORE = ["asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
 CHINESE_VOICE = "tts-zh"
 """Optional: its own 1.5 GB venv (tensorflow 2.15); without it only en -> zh runs."""
@@ -43,9 +44,9 @@ def run_demo(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) ->
     typer.echo(f"home {settings.home}; audio goes to {out_dir}")
     store = open_model_store(settings)
     for name in MODELS:
-        started = time.perf_counter()
+        started = time.monotonic()
         path = pull_with_progress(store, name)
-        typer.echo(f"model  {name}: {path} ({time.perf_counter() - started:.1f} s)")
+        typer.echo(f"model  {name}: {path} ({time.monotonic() - started:.1f} s)")
     return asyncio.run(_run(settings, out_dir, with_chinese_voice))
 
 
@@ -78,13 +79,13 @@ async def _install(node: NodePipeline, wanted: list[str]) -> None:
         if service_id in installed:
             continue
         typer.echo(f"install {service_id} ...")
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
-            await node.host.install(str(PACKAGES_DIR / service_id))
+            await node.host.install(str(shipped_package(service_id)))
         except VoxnodeError as exc:
             typer.echo(f"install {service_id} failed: [{exc.code}] {exc.message}", err=True)
             continue
-        typer.echo(f"install {service_id}: done ({time.perf_counter() - started:.1f} s)")
+        typer.echo(f"install {service_id}: done ({time.monotonic() - started:.1f} s)")
 
 
 async def _start(node: NodePipeline, wanted: list[str]) -> set[str]:
@@ -92,20 +93,20 @@ async def _start(node: NodePipeline, wanted: list[str]) -> set[str]:
     for service_id in wanted:
         if not node.host.supervisor.has(service_id):
             continue
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
             await node.host.supervisor.ensure_ready(service_id, timeout_s=900)
         except VoxnodeError as exc:
             typer.echo(f"start  {service_id}: {exc.message}", err=True)
             continue
         ready.add(service_id)
-        typer.echo(f"start  {service_id}: ready ({time.perf_counter() - started:.1f} s)")
+        typer.echo(f"start  {service_id}: ready ({time.monotonic() - started:.1f} s)")
     return ready
 
 
 async def _speak(node: NodePipeline, text: str, lang: str) -> bytes:
-    body: dict[str, object] = {"text": text, "lang": lang, "format": "wav"}
-    answer = await node.picker.post(
-        ServiceType.TTS, [lang], "/v1/synthesize", body, deadline=time.monotonic() + 120
-    )
-    return answer.response.content
+    reply = await node.client.call(
+        ServiceType.TTS, [lang], SynthesizeRequest(text=text, lang=lang), SynthesizedAudio,
+        deadline=time.monotonic() + 120,
+    )  # fmt: skip
+    return reply.body.audio

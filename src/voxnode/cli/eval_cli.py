@@ -21,9 +21,8 @@ from voxnode.cli.node_client import NodeClient, find_node
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
-from voxnode.pipeline.repair_metrics import RepairScore
-from voxnode.pipeline.repair_router import RepairRouter, primary_language
-from voxnode.pipeline.service_host import ServiceHost
+from voxnode.evaluation.repair_metrics import RepairScore
+from voxnode.pipeline.node_pipeline import open_node_pipeline
 
 eval_app = typer.Typer(help="Measure repair quality on a dev set", no_args_is_help=True)
 
@@ -80,21 +79,14 @@ async def _in_process(
     home: Path | None, lang: str, requests: list[RepairRequest]
 ) -> list[dict[str, Any]]:
     settings = settings_for(home).model_copy(update={"autostart": False})
-    host = ServiceHost(settings)
-    await host.open()
-    router = RepairRouter(host, settings.repair)
-    try:
-        for spec in host.specs_of_type(ServiceType.SEMANTIC_REPAIR):
-            if lang in {primary_language(x) for x in spec.manifest.languages}:
-                await host.supervisor.ensure_ready(spec.service_id, timeout_s=900)
+    async with open_node_pipeline(settings) as node:
+        for spec in node.client.serving(ServiceType.SEMANTIC_REPAIR, [lang]):
+            await node.host.supervisor.ensure_ready(spec.service_id, timeout_s=900)
         answers = []
         for request in requests:
-            answer = await router.repair(request)
+            answer = await node.repair.repair(request)
             answers.append(answer.model_dump(mode="json", by_alias=True))
         return answers
-    finally:
-        await router.close()
-        await host.close()
 
 
 @eval_app.command("repair")
@@ -111,14 +103,14 @@ def eval_repair(
     """CER/WER before and after, improved/worsened, over-correction, sentence P/R/F1, latency."""
     rows = load_rows(set_file, limit)
     requests = [request_for(row, i, lang, deadline_ms) for i, row in enumerate(rows)]
-    started = time.perf_counter()
+    started = time.monotonic()
     client = NodeClient(node) if node else find_node(settings_for(home).home)
     if client is not None:
         answers = _over_http(client, requests)
     else:
         answers = asyncio.run(_in_process(home, lang, requests))
     summary = score_rows(rows, answers, lang).summary()
-    summary.update(set=str(set_file), lang=lang, wall_s=round(time.perf_counter() - started, 1))
+    summary.update(set=str(set_file), lang=lang, wall_s=round(time.monotonic() - started, 1))
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return

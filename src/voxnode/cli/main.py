@@ -267,7 +267,7 @@ def dev_scheduler(
 ) -> None:
     """A reference scheduler for development and tests (nodes join at ws://HOST:PORT/ws/node;
     POST /v1/jobs sends a job, GET /v1/nodes shows what the nodes report)."""
-    from voxnode.testing.dev_scheduler import DevScheduler
+    from voxnode.agent.dev_scheduler import DevScheduler
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     scheduler = DevScheduler(

@@ -40,8 +40,6 @@ class SupervisorSettings(BaseModel):
     """How often a ready service's /health is polled."""
     health_failures_before_restart: int = Field(3, ge=1)
     health_timeout_s: float = Field(2.0, gt=0)
-    on_demand_start_timeout_s: float = Field(60.0, gt=0)
-    """How long a request waits for a stopped service that it starts on demand."""
     idle_stop_s: float | None = Field(None, gt=0)
     """Stop a ready service after this long without requests. None: never."""
     drain_timeout_s: float = Field(30.0, gt=0)
@@ -81,8 +79,6 @@ class RepairRoutingSettings(BaseModel):
     """The tail of a session's previous sentence the node keeps and sends as micro_context."""
     timeout_ms: int = Field(2000, gt=0)
     """Default deadline for a repair; past it the node answers PASS with TIMEOUT."""
-    on_demand_wait_s: float = Field(10.0, ge=0)
-    """How long a repair waits for a stopped repair service that it starts."""
 
 
 class PipelineSettings(BaseModel):
@@ -93,7 +89,8 @@ class PipelineSettings(BaseModel):
     tts_timeout_ms: int = Field(30000, gt=0)
     """Each stage's budget, on-demand starts included; repair has repair.timeout_ms."""
     on_demand_wait_s: float = Field(120.0, ge=0)
-    """How long a stage waits for a stopped service it starts (model loads take seconds)."""
+    """How long a call waits for a stopped service it starts (model loads take seconds);
+    the call's own deadline bounds it too (a repair's is 2 s)."""
     cooldown_s: float = Field(30.0, ge=0)
     """A service that failed a request is skipped this long unless it is ready again."""
     probe_interval_s: float = Field(2.0, gt=0)
@@ -116,10 +113,6 @@ class ModelSettings(BaseModel):
     download_stall_timeout_s: float = Field(30.0, gt=0)
     """No byte for this long: the connection is dropped and the download resumed."""
     download_attempts: int = Field(6, ge=1)
-    idle_ttl_s: float = Field(600.0, gt=0)
-    """A loaded, unpinned model unused for this long is unloaded."""
-    memory_reserve_mb: int = Field(512, ge=0)
-    """Memory a model load must leave free, or it is refused."""
     pip_timeout_s: float = Field(900.0, gt=0)
 
 

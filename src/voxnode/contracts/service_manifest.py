@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from voxnode.contracts.errors import BadInputError
+from voxnode.contracts.languages import language_code
 
 MANIFEST_FILE = "service.json"
 SERVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -109,9 +110,11 @@ class ServiceManifest(BaseModel):
 
     @property
     def languages(self) -> list[str]:
+        """The declared languages as language codes ("zh_CN" -> "zh")."""
         if self.lang is None:
             return []
-        return [self.lang] if isinstance(self.lang, str) else list(self.lang)
+        declared = [self.lang] if isinstance(self.lang, str) else self.lang
+        return list(dict.fromkeys(language_code(x) for x in declared))
 
     @property
     def is_model_service(self) -> bool:

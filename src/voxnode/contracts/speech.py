@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
+
+from voxnode.contracts.service_request import ServiceRequest
 
 
 class AudioFormat(StrEnum):
@@ -17,7 +22,8 @@ class AudioFormat(StrEnum):
     """Ogg Opus (or WebM Opus) bytes; the rate is read from the stream."""
 
 
-class TranscribeRequest(BaseModel):
+class TranscribeRequest(ServiceRequest):
+    endpoint: ClassVar[str] = "/v1/transcribe"
     audio: str = Field(min_length=1)
     """Base64 of the audio bytes."""
     audio_format: AudioFormat = AudioFormat.PCM16
@@ -25,7 +31,6 @@ class TranscribeRequest(BaseModel):
     """For pcm16 and mulaw; wav and opus carry their own."""
     language: str | None = None
     """None or "auto": detected."""
-    deadline_ms: int | None = Field(None, gt=0)
 
 
 class Segment(BaseModel):
@@ -48,13 +53,13 @@ class TranscribeResponse(BaseModel):
     process_time_ms: float = 0.0
 
 
-class TranslateRequest(BaseModel):
+class TranslateRequest(ServiceRequest):
+    endpoint: ClassVar[str] = "/v1/translate"
     text: str = Field(min_length=1, max_length=4000)
     src_lang: str = Field(min_length=2)
     tgt_lang: str = Field(min_length=2)
     context_text: str | None = Field(None, max_length=2000)
     """The session's previous sentence: helps pronouns and terms, never translated itself."""
-    deadline_ms: int | None = Field(None, gt=0)
 
 
 class TranslateResponse(BaseModel):
@@ -63,14 +68,14 @@ class TranslateResponse(BaseModel):
     process_time_ms: float = 0.0
 
 
-class SynthesizeRequest(BaseModel):
+class SynthesizeRequest(ServiceRequest):
+    endpoint: ClassVar[str] = "/v1/synthesize"
     text: str = Field(min_length=1, max_length=2000)
     lang: str = Field(min_length=2)
     voice: str | None = None
     format: AudioFormat = AudioFormat.WAV
     sample_rate: int | None = Field(None, ge=8000, le=48000)
     """None: the voice's own rate (mulaw: 8000)."""
-    deadline_ms: int | None = Field(None, gt=0)
 
 
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
@@ -78,3 +83,23 @@ DURATION_HEADER = "X-Audio-Duration"
 PROCESS_TIME_HEADER = "X-Process-Time-Ms"
 """/v1/synthesize answers audio bytes; these headers say their rate, their length in
 seconds and the milliseconds the service spent making them."""
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesizedAudio:
+    """/v1/synthesize's answer as the node reads it: the bytes and what the headers say."""
+
+    audio: bytes
+    sample_rate: int | None
+    duration_s: float | None
+    process_time_ms: float | None
+
+    @classmethod
+    def from_http(cls, content: bytes, headers: Mapping[str, str]) -> SynthesizedAudio:
+        rate, duration = headers.get(SAMPLE_RATE_HEADER), headers.get(DURATION_HEADER)
+        took = headers.get(PROCESS_TIME_HEADER)
+        return cls(
+            audio=content, sample_rate=int(rate) if rate else None,
+            duration_s=float(duration) if duration else None,
+            process_time_ms=float(took) if took else None,
+        )  # fmt: skip

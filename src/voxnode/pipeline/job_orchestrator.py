@@ -14,7 +14,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from pydantic import ValidationError
 
 from voxnode.contracts.errors import BadInputError, ErrorCategory
 from voxnode.contracts.job import (
@@ -24,20 +25,23 @@ from voxnode.contracts.job import (
     JobStatus,
     Stage,
 )
+from voxnode.contracts.languages import AUTO, language_code
 from voxnode.contracts.node_settings import PipelineSettings
-from voxnode.contracts.repair import Decision, RepairRequest
+from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.speech import (
-    DURATION_HEADER,
-    PROCESS_TIME_HEADER,
-    SAMPLE_RATE_HEADER,
+    SynthesizedAudio,
+    SynthesizeRequest,
+    TranscribeRequest,
     TranscribeResponse,
+    TranslateRequest,
+    TranslateResponse,
 )
 from voxnode.pipeline import aggregation
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
-from voxnode.pipeline.repair_router import RepairRouter, primary_language
-from voxnode.pipeline.service_picker import ServicePicker, StageError
+from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_client import ServiceCallError, ServiceClient
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
 
 OnAsr = Callable[[JobResult], Awaitable[None]]
@@ -52,7 +56,7 @@ class _Run:
     result: JobResult
     started: float = field(default_factory=time.monotonic)
 
-    def degrade(self, stage: Stage, error: StageError) -> None:
+    def degrade(self, stage: Stage, error: ServiceCallError) -> None:
         self.result.degraded.append(
             Degradation(stage=stage, code=error.code, message=error.message)
         )
@@ -68,12 +72,12 @@ class _Run:
 class JobOrchestrator:
     def __init__(
         self,
-        picker: ServicePicker,
+        client: ServiceClient,
         repair: RepairRouter,
         settings: PipelineSettings,
         metrics: PipelineMetrics,
     ):
-        self._picker = picker
+        self._client = client
         self._repair = repair
         self._settings = settings
         self.metrics = metrics
@@ -118,10 +122,10 @@ class JobOrchestrator:
         session: Session,
         on_asr: OnAsr | None,
     ) -> JobResult:
-        src = "auto" if request.src_lang == "auto" else primary_language(request.src_lang)
         result = JobResult(
             job_id=job_id, session_id=request.session_id, utterance_index=index,
-            status=JobStatus.OK, src_lang=src, tgt_lang=primary_language(request.tgt_lang),
+            status=JobStatus.OK, src_lang=language_code(request.src_lang),
+            tgt_lang=language_code(request.tgt_lang),
         )  # fmt: skip
         run = _Run(request, result)
         if request.audio is not None:
@@ -131,25 +135,25 @@ class JobOrchestrator:
                 await on_asr(result)
         text = trim_repetition(result.text_asr if request.audio is not None else request.text or "")
         if text != (result.text_asr or request.text):
-            result.reason_codes.append("REPETITION_TRIMMED")
+            result.reason_codes.append(ReasonCode.REPETITION_TRIMMED)
         trimmed = trim_overlap(
             session.last_text, text, min_chars=self._settings.overlap_min_chars,
             min_words=self._settings.overlap_min_words,
         )  # fmt: skip
         if trimmed != text:
-            result.reason_codes.append("OVERLAP_TRIMMED")
+            result.reason_codes.append(ReasonCode.OVERLAP_TRIMMED)
         text = aggregation.join(session.held, trimmed)
         if session.held:
-            result.reason_codes.append("MERGED_HELD_FRAGMENT")
+            result.reason_codes.append(ReasonCode.MERGED_HELD_FRAGMENT)
         session.held = ""
         if not request.manual_cut and aggregation.should_hold(
             text, result.quality_score, self._settings.merge_score
         ):
             session.held = text
-            result.reason_codes.append("HELD_FOR_NEXT_UTTERANCE")
+            result.reason_codes.append(ReasonCode.HELD_FOR_NEXT_UTTERANCE)
             return self._finish(run, JobStatus.MERGED)
         if not text.strip():
-            result.reason_codes.append("NO_SPEECH")
+            result.reason_codes.append(ReasonCode.NO_SPEECH)
             return self._finish(run, JobStatus.OK)
         if request.want_translation and result.src_lang == result.tgt_lang:
             raise BadInputError(
@@ -170,28 +174,29 @@ class JobOrchestrator:
     async def _asr(self, run: _Run) -> bool:
         request, result = run.request, run.result
         started = time.monotonic()
-        payload: dict[str, Any] = {
-            "audio": request.audio, "audio_format": request.audio_format.value,
-            "sample_rate": request.sample_rate,
-            "language": None if result.src_lang == "auto" else result.src_lang,
-        }  # fmt: skip
-        languages = [] if result.src_lang == "auto" else [result.src_lang]
+        if not request.audio:
+            raise BadInputError("the audio is empty", code="EMPTY_AUDIO")
+        auto = result.src_lang == AUTO
+        transcribe = TranscribeRequest(
+            audio=request.audio, audio_format=request.audio_format,
+            sample_rate=request.sample_rate, language=None if auto else result.src_lang,
+        )  # fmt: skip
         try:
-            answer = await self._picker.post(
-                ServiceType.ASR, languages, "/v1/transcribe", payload,
-                deadline=started + self._settings.asr_timeout_ms / 1000,
+            reply = await self._client.call(
+                ServiceType.ASR, [] if auto else [result.src_lang], transcribe,
+                TranscribeResponse, deadline=started + self._settings.asr_timeout_ms / 1000,
             )  # fmt: skip
-        except StageError as exc:
+        except ServiceCallError as exc:
             self._raise_if_bad_input(exc)
             run.degrade(Stage.ASR, exc)
             run.timed(Stage.ASR, started)
             return False
-        asr = TranscribeResponse.model_validate_json(answer.response.content)
+        asr = reply.body
         result.text_asr, result.quality_score = asr.text, asr.quality_score
         result.asr_language_probability = asr.language_probability
-        if result.src_lang == "auto":
-            result.src_lang = primary_language(asr.language)
-        result.services[Stage.ASR.value] = answer.service_id
+        if auto:
+            result.src_lang = language_code(asr.language)
+        result.services[Stage.ASR.value] = reply.service_id
         run.timed(Stage.ASR, started, asr.process_time_ms)
         return True
 
@@ -222,54 +227,59 @@ class JobOrchestrator:
     async def _translate(self, run: _Run, context: str) -> bool:
         result = run.result
         started = time.monotonic()
-        payload: dict[str, Any] = {
-            "text": result.text_repaired, "src_lang": result.src_lang,
-            "tgt_lang": result.tgt_lang, "context_text": context or None,
-        }  # fmt: skip
+        translate = TranslateRequest(
+            text=result.text_repaired, src_lang=result.src_lang, tgt_lang=result.tgt_lang,
+            context_text=context or None,
+        )  # fmt: skip
         try:
-            answer = await self._picker.post(
-                ServiceType.NMT, [result.src_lang, result.tgt_lang], "/v1/translate", payload,
-                deadline=started + self._settings.nmt_timeout_ms / 1000,
+            reply = await self._client.call(
+                ServiceType.NMT, [result.src_lang, result.tgt_lang], translate,
+                TranslateResponse, deadline=started + self._settings.nmt_timeout_ms / 1000,
             )  # fmt: skip
-        except StageError as exc:
+        except ServiceCallError as exc:
             self._raise_if_bad_input(exc)
             run.degrade(Stage.NMT, exc)
             run.timed(Stage.NMT, started)
             return False
-        body = answer.response.json()
-        result.text_translated = str(body["text"])
-        result.services[Stage.NMT.value] = answer.service_id
-        run.timed(Stage.NMT, started, float(body.get("process_time_ms", answer.elapsed_ms)))
+        result.text_translated = reply.body.text
+        result.services[Stage.NMT.value] = reply.service_id
+        run.timed(Stage.NMT, started, reply.body.process_time_ms or reply.elapsed_ms)
         return True
 
     async def _synthesize(self, run: _Run) -> None:
         result, fmt = run.result, run.request.output_format
         started = time.monotonic()
-        payload: dict[str, Any] = {
-            "text": result.text_translated, "lang": result.tgt_lang, "format": fmt.value,
-        }  # fmt: skip
         try:
-            answer = await self._picker.post(
-                ServiceType.TTS, [result.tgt_lang], "/v1/synthesize", payload,
+            synthesize = SynthesizeRequest(
+                text=result.text_translated, lang=result.tgt_lang, format=fmt
+            )
+            reply = await self._client.call(
+                ServiceType.TTS, [result.tgt_lang], synthesize, SynthesizedAudio,
                 deadline=started + self._settings.tts_timeout_ms / 1000,
             )  # fmt: skip
-        except StageError as exc:
+        except ValidationError as exc:
+            run.degrade(Stage.TTS, ServiceCallError(
+                f"the translation cannot be spoken: {exc.errors()[0]['msg']}",
+                code="TEXT_NOT_SPEAKABLE", category=ErrorCategory.BAD_INPUT,
+            ))  # fmt: skip
+            run.timed(Stage.TTS, started)
+            return
+        except ServiceCallError as exc:
             run.degrade(Stage.TTS, exc)  # bad input here is our text, not the caller's
             run.timed(Stage.TTS, started)
             return
-        headers = answer.response.headers
-        result.audio = base64.b64encode(answer.response.content).decode()
+        audio = reply.body
+        result.audio = base64.b64encode(audio.audio).decode()
         result.audio_format = fmt
-        result.sample_rate = int(headers.get(SAMPLE_RATE_HEADER, "0")) or None
-        duration = headers.get(DURATION_HEADER)
-        result.audio_duration_s = float(duration) if duration else None
-        result.services[Stage.TTS.value] = answer.service_id
-        run.timed(Stage.TTS, started, float(headers.get(PROCESS_TIME_HEADER, answer.elapsed_ms)))
+        result.sample_rate = audio.sample_rate
+        result.audio_duration_s = audio.duration_s
+        result.services[Stage.TTS.value] = reply.service_id
+        run.timed(Stage.TTS, started, audio.process_time_ms or reply.elapsed_ms)
 
     # ----- bookkeeping
 
     @staticmethod
-    def _raise_if_bad_input(exc: StageError) -> None:
+    def _raise_if_bad_input(exc: ServiceCallError) -> None:
         if exc.category is ErrorCategory.BAD_INPUT:
             raise BadInputError(exc.message, code=exc.code, status=exc.status)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voxnode.contracts.node_settings import RepairTriggerSettings
+from voxnode.contracts.repair import ReasonCode
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WORD_CHARS = re.compile(r"[\w\u4e00-\u9fff]")
@@ -35,21 +36,21 @@ def decide(
     settings: RepairTriggerSettings,
 ) -> TriggerDecision:
     if settings.mode == "always":
-        return TriggerDecision(True, ("ALWAYS",))
+        return TriggerDecision(True, (ReasonCode.ALWAYS,))
     if settings.mode == "never":
         return TriggerDecision(False, ())
     reasons = []
     if quality_score is not None and quality_score < settings.quality_threshold:
-        reasons.append("LOW_QUALITY_SCORE")
+        reasons.append(ReasonCode.LOW_QUALITY_SCORE)
     nbest = [" ".join(h.split()) for h in (meta or {}).get("nbest") or [] if isinstance(h, str)]
     if len(set(nbest)) > 1:
-        reasons.append("NBEST_DISAGREE")
+        reasons.append(ReasonCode.NBEST_DISAGREE)
     stripped = text.strip()
     if stripped and len(stripped) <= settings.short_length and lang == "zh":
         chars = _WORD_CHARS.findall(stripped)
         foreign = sum(1 for c in chars if not _HAN.match(c)) / max(len(chars), 1)
         if foreign > settings.foreign_ratio:
-            reasons.append("HIGH_NON_CHINESE_RATIO")
+            reasons.append(ReasonCode.HIGH_NON_CHINESE_RATIO)
         if not _ZH_SYNTAX & set(stripped):
-            reasons.append("MISSING_BASIC_SYNTAX")
+            reasons.append(ReasonCode.MISSING_BASIC_SYNTAX)
     return TriggerDecision(bool(reasons), tuple(reasons))

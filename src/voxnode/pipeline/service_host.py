@@ -16,6 +16,7 @@ from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState, ServiceStatus
+from voxnode.models.model_store_factory import service_model_env
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 from voxnode.packages.registry import RegistryData
@@ -42,10 +43,7 @@ class ServiceHost:
             settings=settings.supervisor,
             logs_dir=self.home.logs,
             pid_files=PidFiles(self.home.run),
-            service_env={
-                "VOXNODE_HOME": str(settings.home),
-                "VOXNODE_MODELS__DIR": str(settings.models_dir),
-            },
+            service_env={"VOXNODE_HOME": str(settings.home), **service_model_env(settings)},
         )
         self.events = EventBus()
         self.supervisor.add_listener(self._on_status)

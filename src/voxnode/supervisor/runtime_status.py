@@ -19,3 +19,5 @@ class RuntimeStatus:
     startup_s: float | None
     last_error: str | None
     inflight: int
+    restarting: bool = False
+    """Failed, with an automatic restart scheduled."""

@@ -50,4 +50,5 @@ class ServiceSlot:
             startup_s=self.startup_s,
             last_error=self.last_error,
             inflight=sum(p.inflight for p in self.processes()),
+            restarting=self.restart_pending,
         )

@@ -13,9 +13,10 @@ import numpy as np
 from fastapi import FastAPI
 
 from voxnode.contracts.errors import BadInputError
-from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import TranscribeRequest, TranscribeResponse
-from voxnode.models.model_store_factory import open_model_store
+from voxnode.models.model_store import ModelStore
+from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.asr.engine import WHISPER_RATE, WhisperAsr
 from voxnode.services.asr.settings import AsrSettings
 from voxnode.services.common.audio_codec import Audio, BadAudioError, decode
@@ -25,12 +26,13 @@ from voxnode.services.common.model_app import ModelApp
 class AsrWorker:
     name = "asr-whisper"
 
-    def __init__(self, settings: AsrSettings):
+    def __init__(self, settings: AsrSettings, *, store: ModelStore):
         self.settings = settings
+        self._store = store
         self.engine: WhisperAsr | None = None
 
     def load(self) -> None:
-        model_dir = self.settings.model_dir or self._pull(self.settings.model)
+        model_dir = self.settings.model_dir or self._store.pull(self.settings.model)
         self.engine = WhisperAsr(Path(model_dir), self.settings)
 
     def warm_up(self) -> None:
@@ -43,7 +45,7 @@ class AsrWorker:
     def transcribe(self, request: TranscribeRequest, deadline: float) -> TranscribeResponse:
         assert self.engine is not None
         accepted = self.settings.language_set()
-        if request.language and accepted and request.language.split("-")[0] not in accepted:
+        if request.language and accepted and language_code(request.language) not in accepted:
             raise BadInputError(
                 f"{self.name} here serves {sorted(accepted)}, not '{request.language}'",
                 code="UNSUPPORTED_LANGUAGE",
@@ -67,14 +69,10 @@ class AsrWorker:
             "multilingual": engine.multilingual, "vad": self.settings.vad,
         }  # fmt: skip
 
-    @staticmethod
-    def _pull(model_id: str) -> Path:
-        return open_model_store(NodeSettings()).pull(model_id)
 
-
-def build_app(settings: AsrSettings | None = None) -> FastAPI:
+def build_app(settings: AsrSettings | None = None, *, store: ModelStore | None = None) -> FastAPI:
     settings = settings or AsrSettings()
-    worker = AsrWorker(settings)
+    worker = AsrWorker(settings, store=store or service_model_store())
     model = ModelApp(worker, max_concurrency=settings.max_concurrency)
 
     @model.app.post("/v1/transcribe")

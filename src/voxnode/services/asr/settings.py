@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from voxnode.contracts.languages import language_code
+
 
 class AsrSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOXNODE_ASR_", extra="ignore")
@@ -35,4 +37,4 @@ class AsrSettings(BaseSettings):
     max_concurrency: int = Field(1, ge=1)
 
     def language_set(self) -> set[str]:
-        return {code.strip().lower() for code in self.languages.split(",") if code.strip()}
+        return {language_code(code) for code in self.languages.split(",") if code.strip()}

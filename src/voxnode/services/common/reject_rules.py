@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from voxnode.contracts.repair import ReasonCode
+
 BOILERPLATE = (
     "thanks for watching", "thank you for watching", "please subscribe",
     "subtitles by the amara.org community", "字幕由amara.org社区提供", "字幕由amara.org社群提供",
@@ -29,12 +31,12 @@ def _squash(text: str) -> str:
 def reject_reason(text: str) -> str | None:
     stripped = _TAG.sub("", text)
     if not _WORDY.search(stripped):
-        return "NOISE"
+        return ReasonCode.NOISE
     squashed = _squash(text)
     if any(squashed == _squash(phrase) for phrase in BOILERPLATE):
-        return "HALLUCINATED_BOILERPLATE"
+        return ReasonCode.HALLUCINATED_BOILERPLATE
     if _repetition_loop(squashed):
-        return "REPETITION_LOOP"
+        return ReasonCode.REPETITION_LOOP
     return None
 
 

@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class RepairServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VOXNODE_REPAIR_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="VOXNODE_REPAIR_", env_nested_delimiter="__", extra="ignore"
+    )
 
     deadline_ms: int = Field(2000, gt=0)
     """A request without its own deadline gets this one; past it the answer is PASS/TIMEOUT."""

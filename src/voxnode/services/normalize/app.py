@@ -21,7 +21,7 @@ class NormalizeRepairer:
 
     def __init__(self, settings: NormalizeSettings):
         self._settings = settings
-        self._normalizer = EnNormalizer(options=settings.options())
+        self._normalizer = EnNormalizer(options=settings.options)
 
     def load(self) -> None:
         """Rules only: nothing to read."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voxnode.contracts.errors import BadInputError
+from voxnode.contracts.repair import ReasonCode
 from voxnode.services.normalize.acronyms import curated, spelled_run_end
 from voxnode.services.normalize.number_rules import rewrite_numbers
 from voxnode.services.normalize.spoken_web import rewrite_web
@@ -103,7 +104,7 @@ class EnNormalizer:
         categories: list[str] = []
         collapsed = " ".join(text.split())
         if collapsed != text:
-            reasons.append("WHITESPACE_NORMALIZED")
+            reasons.append(ReasonCode.WHITESPACE_NORMALIZED)
         slots = _Slots()
         work = collapsed
         extra = tuple(glossary)
@@ -114,35 +115,35 @@ class EnNormalizer:
                 work, pattern, lambda m: canonical.get(m.group(0).lower(), m.group(0))
             )
             if hidden != work:
-                reasons.append("GLOSSARY_PROTECTED")
+                reasons.append(ReasonCode.GLOSSARY_PROTECTED)
             work = hidden
         before = len(slots.values)
         work = slots.hide(work, WRITTEN_ADDRESS)
         if len(slots.values) > before:
-            reasons.append("URL_EMAIL_PROTECTED")
+            reasons.append(ReasonCode.URL_EMAIL_PROTECTED)
         tokens = TOKEN.findall(work)
         if opts.spoken_addresses:
             tokens, kinds = _apply(tokens, rewrite_web)
             if kinds:
                 categories.extend(kinds)
-                reasons.append("URL_EMAIL_WRITTEN")
+                reasons.append(ReasonCode.URL_EMAIL_WRITTEN)
         if opts.normalize_numbers:
             tokens, kinds = _apply(tokens, rewrite_numbers)
             if kinds:
                 categories.extend(kinds)
-                reasons.append("NUMBER_NORMALIZED")
+                reasons.append(ReasonCode.NUMBER_NORMALIZED)
         if opts.acronyms:
             tokens, changed = _acronyms(tokens)
             if changed:
-                reasons.append("ACRONYM_RESTORED")
+                reasons.append(ReasonCode.ACRONYM_RESTORED)
         joined = _join(tokens)
         if joined != work and _join(TOKEN.findall(work)) != work:
-            reasons.append("PUNCTUATION_SPACING")
+            reasons.append(ReasonCode.PUNCTUATION_SPACING)
         if opts.sentence_case:
             cased = SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), joined)
             cased = PRONOUN_I.sub("I", cased)
             if cased != joined:
-                reasons.append("SENTENCE_CASED")
+                reasons.append(ReasonCode.SENTENCE_CASED)
             joined = cased
         return Normalized(slots.restore(joined), reasons, categories)
 

@@ -1,26 +1,12 @@
-"""en-normalize settings (VOXNODE_NORMALIZE_*), on top of the shared repair settings."""
+"""en-normalize settings (VOXNODE_REPAIR_*), on top of the shared repair settings; the
+rules' options are passed whole (VOXNODE_REPAIR_OPTIONS__NORMALIZE_NUMBERS=true, ...)."""
 
 from __future__ import annotations
-
-from pydantic_settings import SettingsConfigDict
 
 from voxnode.services.common.repair_settings import RepairServiceSettings
 from voxnode.services.normalize.engine import NormalizeOptions
 
 
 class NormalizeSettings(RepairServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="VOXNODE_REPAIR_", extra="ignore")
-
-    normalize_numbers: bool = True
-    sentence_case: bool = True
-    acronyms: bool = True
-    spoken_addresses: bool = True
+    options: NormalizeOptions = NormalizeOptions()
     max_concurrency: int = 8
-
-    def options(self) -> NormalizeOptions:
-        return NormalizeOptions(
-            normalize_numbers=self.normalize_numbers,
-            sentence_case=self.sentence_case,
-            acronyms=self.acronyms,
-            spoken_addresses=self.spoken_addresses,
-        )

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from voxnode.services.common.text_diff import edit_distance
+from voxnode.contracts.text_distance import levenshtein
 from voxnode.services.normalize.acronyms import CURATED
 from voxnode.services.normalize.spoken_numbers import ORDINALS, SCALES, TENS, UNITS
 
@@ -62,7 +62,7 @@ def strip_label(reply: str) -> str:
 
 
 def changed_words(original: str, candidate: str) -> int:
-    return edit_distance(words_of(original), words_of(candidate))
+    return levenshtein(words_of(original), words_of(candidate))
 
 
 def rejection(
@@ -90,6 +90,6 @@ def rejection(
         return "WORD_COUNT_CHANGED"
     if a and abs(len(b) - len(a)) > max_length_change * len(a):
         return "LENGTH_CHANGE_EXCEEDED"
-    if a and edit_distance(a, b) > max(1, round(max_edit_ratio * len(a))):
+    if a and levenshtein(a, b) > max(1, round(max_edit_ratio * len(a))):
         return "EDIT_DISTANCE_EXCEEDED"
     return None

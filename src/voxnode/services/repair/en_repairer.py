@@ -22,6 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from voxnode.contracts.repair import ReasonCode
 from voxnode.engines.llm_engine import ChatMessage, EngineDeadlineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.en_guards import changed_words, rejection, strip_label
@@ -35,16 +38,24 @@ SYSTEM = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EnPolicy:
-    quality_threshold: float = 0.7
+class EnPolicy(BaseModel):
+    """When the LLM's judgement replaces the 1-best (env VOXNODE_REPAIR_EN__MARGIN, ...)."""
+
+    model_config = ConfigDict(frozen=True)
+    quality_threshold: float = Field(0.7, ge=0, le=1)
     margin: float = 8.0
+    """nats the LLM must prefer a candidate over the 1-best by, after the costs below."""
     rank_prior: float = 1.0
+    """nats charged per N-best rank below the 1-best (the LLM's own fix counts as rank 1)."""
     edit_penalty: float = 2.0
-    max_word_change: int = 0
+    """nats charged per word a candidate changes."""
+    max_word_change: int = Field(0, ge=0)
+    """Words a candidate may add or remove (0: same length; the score cannot judge more)."""
     llm_suggestion: bool = True
+    """Without an N-best, ask the LLM for its own fix as the one candidate."""
     max_length_change: float = 0.2
     max_edit_ratio: float = 0.34
+    """Edited words / words: above it the candidate is a rewrite, not a repair."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +73,15 @@ class EnOutcome:
 def trigger_reasons(
     text: str, quality: float | None, meta: dict[str, Any], threshold: float
 ) -> list[str]:
-    reasons = []
+    reasons: list[str] = []
     if quality is not None and quality < threshold:
-        reasons.append("LOW_QUALITY_SCORE")
+        reasons.append(ReasonCode.LOW_QUALITY_SCORE)
     hyps = [" ".join(h.split()) for h in meta.get("nbest") or [] if isinstance(h, str)]
     if len(set(hyps)) > 1:
-        reasons.append("NBEST_DISAGREE")
+        reasons.append(ReasonCode.NBEST_DISAGREE)
     node = meta.get("trigger")
     if isinstance(node, dict) and node.get("fire"):
-        reasons.append("NODE_TRIGGER")
+        reasons.append(ReasonCode.NODE_TRIGGER)
     return reasons
 
 

@@ -6,22 +6,28 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from voxnode.contracts.node_settings import NodeSettings
-from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
+from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
 from voxnode.engines.engine_factory import EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
-from voxnode.models.model_store_factory import open_model_store
+from voxnode.models.model_store import ModelStore
 from voxnode.services.common.text_diff import diff_items
 from voxnode.services.normalize.engine import EnNormalizer, request_options
-from voxnode.services.repair.en_repairer import EnPolicy, EnRepairer
+from voxnode.services.repair.en_repairer import EnRepairer
 from voxnode.services.repair.settings import RepairSettings
 
 
 class EnRepairService:
     name = "semantic-repair-en"
 
-    def __init__(self, settings: RepairSettings, engine: LlmEngine | None = None):
+    def __init__(
+        self,
+        settings: RepairSettings,
+        *,
+        store: ModelStore | None = None,
+        engine: LlmEngine | None = None,
+    ):
         self._settings = settings
+        self._store = store
         self._engine = engine
         self._normalizer = EnNormalizer()
         self._repairer: EnRepairer | None = None
@@ -30,18 +36,12 @@ class EnRepairService:
     def load(self) -> None:
         s = self._settings
         if self._engine is None:
-            store = open_model_store(NodeSettings())
-            model = store.pull(s.llm_model)
+            assert self._store is not None, "give an engine or a model store"
+            model = self._store.pull(s.llm_model)
             self._model_path = str(model)
             engine_settings = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=1024)
             self._engine = build_engine(model, engine_settings)
-        policy = EnPolicy(
-            quality_threshold=s.quality_threshold, margin=s.en_margin,
-            rank_prior=s.en_rank_prior, edit_penalty=s.en_edit_penalty,
-            max_word_change=s.en_max_word_change, llm_suggestion=s.en_llm_suggestion,
-            max_length_change=s.max_length_change, max_edit_ratio=s.max_edit_ratio,
-        )  # fmt: skip
-        self._repairer = EnRepairer(self._engine, policy)
+        self._repairer = EnRepairer(self._engine, s.en)
 
     def warm_up_request(self) -> RepairRequest:
         return RepairRequest(
@@ -61,11 +61,14 @@ class EnRepairService:
         options = request_options(self._normalizer.options, request.meta)
         normalized = self._normalizer.normalize(chosen, glossary=protected, options=options)
         reasons = [*outcome.triggered, *normalized.reason_codes]
-        reasons += [f"CANDIDATE_REJECTED:{why}" for why in sorted(set(outcome.rejected.values()))]
+        reasons += [
+            f"{ReasonCode.CANDIDATE_REJECTED}:{why}"
+            for why in sorted(set(outcome.rejected.values()))
+        ]
         if outcome.source:
-            reasons.append("LLM_REPAIR_APPLIED")
+            reasons.append(ReasonCode.LLM_REPAIR_APPLIED)
         elif outcome.triggered:
-            reasons.append("NO_CONFIDENT_REPAIR")
+            reasons.append(ReasonCode.NO_CONFIDENT_REPAIR)
         if normalized.text == request.text_in:
             return RepairResponse(
                 decision=Decision.PASS, text_out=request.text_in, confidence=1.0,
@@ -90,5 +93,5 @@ class EnRepairService:
             "engine": type(engine).__name__,
             "model": self._model_path,
             "health": asdict(engine.health()) if engine else None,
-            "policy": asdict(self._repairer.policy) if self._repairer else None,
+            "policy": self._repairer.policy.model_dump() if self._repairer else None,
         }

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict
 from pypinyin import Style, lazy_pinyin, pinyin
 
 from voxnode.services.common.deadline import DeadlineExceeded
@@ -35,8 +36,10 @@ TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗
 within two places of it is part of a name and is never edited."""
 
 
-@dataclass(frozen=True, slots=True)
-class ZhMargins:
+class ZhMargins(BaseModel):
+    """The search's gates, in KenLM log10 units (env VOXNODE_REPAIR_ZH__FIRST_MARGIN, ...)."""
+
+    model_config = ConfigDict(frozen=True)
     first_margin: float = 6.0
     next_margin: float = 4.0
     residual_margin: float = 1.0

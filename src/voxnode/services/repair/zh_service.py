@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-from voxnode.contracts.node_settings import NodeSettings
-from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
-from voxnode.models.model_store_factory import open_model_store
+from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
+from voxnode.models.model_store import ModelStore
 from voxnode.services.common.text_diff import diff_items
 from voxnode.services.repair.settings import RepairSettings
 from voxnode.services.repair.zh_lexicon import ZhLexicon
-from voxnode.services.repair.zh_repairer import ZhMargins, ZhRepairer
+from voxnode.services.repair.zh_repairer import ZhRepairer
 
 
 class ZhRepairService:
     name = "semantic-repair-zh"
 
-    def __init__(self, settings: RepairSettings):
+    def __init__(self, settings: RepairSettings, *, store: ModelStore):
         self._settings = settings
+        self._store = store
         self._repairer: ZhRepairer | None = None
         self._files: dict[str, str] = {}
 
     def load(self) -> None:
-        store = open_model_store(NodeSettings())
+        store = self._store
         lm = store.pull(self._settings.zh_lm_model).parent
         data = store.pull(self._settings.zh_lexicon_model).parent
         lexicon = ZhLexicon(
@@ -32,13 +31,7 @@ class ZhRepairService:
             common_chars_path=data / "common_char_set.txt",
         )
         lexicon.load()
-        s = self._settings
-        margins = ZhMargins(
-            first_margin=s.zh_first_margin,
-            next_margin=s.zh_next_margin,
-            residual_margin=s.zh_residual_margin,
-        )
-        self._repairer = ZhRepairer(lexicon, margins)
+        self._repairer = ZhRepairer(lexicon, self._settings.zh)
         self._files = {"lm": str(lexicon.lm_path), "confusions": str(lexicon.same_pinyin_path)}
 
     def warm_up_request(self) -> RepairRequest:
@@ -56,13 +49,13 @@ class ZhRepairService:
         )
         reasons: list[str] = []
         if outcome.simplified:
-            reasons.append("TRADITIONAL_TO_SIMPLIFIED")
+            reasons.append(ReasonCode.TRADITIONAL_TO_SIMPLIFIED)
         if outcome.edits:
-            reasons.append("HOMOPHONE_REPAIRED")
+            reasons.append(ReasonCode.HOMOPHONE_REPAIRED)
         if outcome.abstained:
-            reasons.append("UNCERTAIN_LEFT_UNCHANGED")
+            reasons.append(ReasonCode.UNCERTAIN_LEFT_UNCHANGED)
         if context:
-            reasons.append("MICRO_CONTEXT_USED")
+            reasons.append(ReasonCode.MICRO_CONTEXT_USED)
         if outcome.text == request.text_in:
             return RepairResponse(
                 decision=Decision.PASS, text_out=request.text_in, confidence=1.0,
@@ -81,5 +74,5 @@ class ZhRepairService:
         return {
             "engine": "kenlm+pinyin",
             "files": self._files,
-            "margins": asdict(self._repairer.margins) if self._repairer else None,
+            "margins": self._repairer.margins.model_dump() if self._repairer else None,
         }

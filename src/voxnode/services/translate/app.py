@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from voxnode.contracts.errors import BadInputError
-from voxnode.contracts.node_settings import NodeSettings
+from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import TranslateRequest, TranslateResponse
 from voxnode.engines.engine_factory import EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
-from voxnode.models.model_store_factory import open_model_store
+from voxnode.models.model_store import ModelStore
+from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.common.model_app import ModelApp
 from voxnode.services.translate.settings import NmtSettings
 from voxnode.services.translate.translator import LlmTranslator, Translator
@@ -22,8 +23,15 @@ from voxnode.services.translate.translator import LlmTranslator, Translator
 class NmtWorker:
     name = "nmt-llm"
 
-    def __init__(self, settings: NmtSettings, engine: LlmEngine | None = None):
+    def __init__(
+        self,
+        settings: NmtSettings,
+        *,
+        store: ModelStore | None = None,
+        engine: LlmEngine | None = None,
+    ):
         self.settings = settings
+        self._store = store
         self._engine = engine
         self.translator: Translator | None = None
         self._model: str | None = None
@@ -31,7 +39,8 @@ class NmtWorker:
     def load(self) -> None:
         s = self.settings
         if self._engine is None:
-            model = open_model_store(NodeSettings()).pull(s.llm_model)
+            assert self._store is not None, "give an engine or a model store"
+            model = self._store.pull(s.llm_model)
             self._model = str(model)
             engine = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=s.n_ctx)
             self._engine = build_engine(model, engine)
@@ -45,18 +54,18 @@ class NmtWorker:
 
     def translate(self, request: TranslateRequest, deadline: float) -> TranslateResponse:
         assert self.translator is not None
-        src, tgt = _code(request.src_lang), _code(request.tgt_lang)
+        src, tgt = language_code(request.src_lang), language_code(request.tgt_lang)
         served = self.settings.language_list()
         if src not in served or tgt not in served or src == tgt:
             raise BadInputError(
                 f"{self.name} translates between {served}, not {src} -> {tgt}",
                 code="UNSUPPORTED_LANGUAGE_PAIR",
             )
-        started = time.perf_counter()
+        started = time.monotonic()
         text = self.translator.translate(
             request.text, src, tgt, context=request.context_text, deadline=deadline
         )
-        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        elapsed = round((time.monotonic() - started) * 1000, 3)
         return TranslateResponse(text=text, engine=self.translator.name, process_time_ms=elapsed)
 
     def info(self) -> dict[str, Any]:
@@ -68,13 +77,14 @@ class NmtWorker:
         }
 
 
-def _code(lang: str) -> str:
-    return lang.strip().lower().replace("_", "-").split("-")[0]
-
-
-def build_app(settings: NmtSettings | None = None, engine: LlmEngine | None = None) -> FastAPI:
+def build_app(
+    settings: NmtSettings | None = None, *, engine: LlmEngine | None = None,
+    store: ModelStore | None = None,
+) -> FastAPI:  # fmt: skip
     settings = settings or NmtSettings()
-    worker = NmtWorker(settings, engine)
+    worker = NmtWorker(
+        settings, engine=engine, store=store or (service_model_store() if engine is None else None)
+    )
     model = ModelApp(worker, max_concurrency=settings.max_concurrency)
 
     @model.app.post("/v1/translate")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from voxnode.contracts.languages import language_code
+
 
 class NmtSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOXNODE_NMT_", extra="ignore")
@@ -20,4 +22,4 @@ class NmtSettings(BaseSettings):
     max_concurrency: int = Field(1, ge=1)
 
     def language_list(self) -> list[str]:
-        return [code.strip().lower() for code in self.languages.split(",") if code.strip()]
+        return [language_code(code) for code in self.languages.split(",") if code.strip()]

@@ -6,13 +6,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
+from voxnode.contracts.languages import language_name
 from voxnode.engines.llm_engine import ChatMessage, LlmEngine
 from voxnode.services.translate.guards import clean, violation
-
-LANGUAGE_NAMES = {
-    "en": "English", "zh": "Simplified Chinese", "ja": "Japanese", "ko": "Korean",
-    "fr": "French", "de": "German", "es": "Spanish", "ru": "Russian",
-}  # fmt: skip
 
 
 class TranslationRejectedError(VoxnodeError):
@@ -64,7 +60,7 @@ def _token_budget(text: str) -> int:
 
 
 def _name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
+    return language_name(code)
 
 
 def _strict_prompt(

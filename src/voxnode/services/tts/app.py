@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from voxnode.contracts.errors import BadInputError
+from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import (
     DURATION_HEADER,
     PROCESS_TIME_HEADER,
@@ -51,7 +52,7 @@ class TtsWorker:
     def synthesize(self, request: SynthesizeRequest) -> tuple[bytes, int, float]:
         """(audio bytes, their sample rate, seconds)."""
         assert self.voice is not None
-        lang = request.lang.lower().split("-")[0]
+        lang = language_code(request.lang)
         if lang not in self.voice.languages:
             raise BadInputError(
                 f"{self.voice.name} speaks {sorted(self.voice.languages)}, not '{request.lang}'",

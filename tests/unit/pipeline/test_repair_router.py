@@ -7,7 +7,7 @@ import pytest
 
 from voxnode.contracts.service_manifest import parse_manifest
 from voxnode.contracts.service_spec import ServiceSpec
-from voxnode.pipeline.repair_router import primary_language, repair_chain
+from voxnode.pipeline.repair_router import RepairStep, repair_steps
 
 
 def spec(service_id: str, lang: str | list[str], subtype: str | None = None) -> ServiceSpec:
@@ -32,22 +32,25 @@ BOTH = spec("semantic-repair-en-zh", ["zh", "en"])
 @pytest.mark.parametrize(
     ("installed", "lang", "expected"),
     [
-        ([ZH, EN, NORM], "zh", [["semantic-repair-zh"]]),
-        ([ZH, EN, NORM], "en", [["en-normalize"], ["semantic-repair-en"]]),
-        ([NORM], "en", [["en-normalize"]]),
-        ([EN], "en", [["semantic-repair-en"]]),
+        ([ZH, EN, NORM], "zh", [("repair", ["semantic-repair-zh"])]),
+        (
+            [ZH, EN, NORM],
+            "en",
+            [("normalize", ["en-normalize"]), ("repair", ["semantic-repair-en"])],
+        ),
+        ([NORM], "en", [("normalize", ["en-normalize"])]),
+        ([EN], "en", [("repair", ["semantic-repair-en"])]),
         ([ZH, EN, NORM], "ja", []),
         ([], "zh", []),
-        ([BOTH, EN], "en", [["semantic-repair-en-zh", "semantic-repair-en"]]),
+        ([BOTH, EN], "en", [("repair", ["semantic-repair-en-zh", "semantic-repair-en"])]),
     ],
 )
-def test_repair_chain(installed: list[ServiceSpec], lang: str, expected: list[list[str]]) -> None:
-    chain = repair_chain(installed, lang)
-    assert [[s.service_id for s in group] for group in chain] == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "lang"), [("zh-CN", "zh"), ("EN_us", "en"), (" en ", "en"), ("yue", "yue")]
-)
-def test_primary_language(raw: str, lang: str) -> None:
-    assert primary_language(raw) == lang
+def test_repair_steps(
+    installed: list[ServiceSpec], lang: str, expected: list[tuple[str, list[str]]]
+) -> None:
+    serving = [s for s in installed if lang in s.manifest.languages]
+    steps = repair_steps(serving)
+    assert [(step.value, [s.service_id for s in serving if step.takes(s)]) for step in steps] == (
+        expected
+    )
+    assert all(isinstance(step, RepairStep) for step in steps)

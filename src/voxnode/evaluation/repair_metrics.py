@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from voxnode.contracts.text_distance import levenshtein
+
 _ZH_DROP = re.compile(r"[\s\W_]+")
 _EN_PUNCT = re.compile(r"[^\w\s']+")
 _LETTER_RUN = re.compile(r"\b(?:[a-z] )+[a-z]\b")
@@ -24,16 +26,6 @@ def units(text: str, lang: str) -> list[str]:
     lowered = " ".join(lowered.split())
     lowered = _LETTER_RUN.sub(lambda m: m.group(0).replace(" ", ""), lowered)
     return lowered.split()
-
-
-def distance(a: list[str], b: list[str]) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
 
 
 @dataclass(slots=True)
@@ -63,7 +55,7 @@ class RepairScore:
         triggered: bool, category: str | None = None,
     ) -> None:  # fmt: skip
         s, r, o = (units(t, self.lang) for t in (src, ref, out))
-        before, after = distance(s, r), distance(o, r)
+        before, after = levenshtein(s, r), levenshtein(o, r)
         self.rows += 1
         self.ref_units += len(r)
         self.errors_before += before

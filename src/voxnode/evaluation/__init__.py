@@ -1,0 +1,1 @@
+"""Quality measures for the eval commands: repair (CER/WER), translation (BLEU/chrF), retrieval."""
