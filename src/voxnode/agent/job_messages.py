@@ -24,12 +24,14 @@ ERROR_NAMES = {"DUPLICATE_UTTERANCE": "DUPLICATE_UTTERANCE_INDEX"}
 def job_request(assign: JobAssign, tts_format: AudioFormat) -> JobRequest:
     """Raises ValueError (pydantic) on what our pipeline cannot take (an unknown format)."""
     flags = assign.pipeline
+    two_way = assign.mode == "two_way_auto" and assign.lang_a and assign.lang_b
     return JobRequest(
         job_id=assign.job_id,
         session_id=assign.session_id,
         utterance_index=assign.utterance_index,
-        src_lang=assign.src_lang,
-        tgt_lang=assign.tgt_lang,
+        src_lang="auto" if two_way else assign.src_lang,
+        tgt_lang="auto" if two_way else assign.tgt_lang,
+        lang_pair=(assign.lang_a, assign.lang_b) if two_way else None,
         audio=assign.audio,
         audio_format=AudioFormat(assign.audio_format.lower()),
         sample_rate=assign.sample_rate,

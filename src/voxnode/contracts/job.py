@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import AudioFormat
 
 
@@ -18,6 +19,10 @@ class JobRequest(BaseModel):
     src_lang: str = Field(min_length=2)
     """A code, or "auto" (audio only): the ASR's detected language is used."""
     tgt_lang: str = Field(min_length=2)
+    """A code, or "auto" with `lang_pair`: the pair's other language than the one heard."""
+    lang_pair: tuple[str, str] | None = None
+    """Two-way conversation (lingua's two_way_auto with lang_a, lang_b): speech in either
+    language is translated into the other one."""
     audio: str | None = None
     """Base64 audio; or give text."""
     audio_format: AudioFormat = AudioFormat.WAV
@@ -42,7 +47,16 @@ class JobRequest(BaseModel):
             raise ValueError("give exactly one of audio or text")
         if self.text is not None and self.src_lang == "auto":
             raise ValueError("src_lang 'auto' needs audio")
+        if self.tgt_lang == "auto" and self.lang_pair is None:
+            raise ValueError("tgt_lang 'auto' needs lang_pair (two-way conversation)")
         return self
+
+    def target_for(self, heard: str) -> str:
+        """The language to translate `heard` into (a two-way pair picks the other one)."""
+        if self.lang_pair is None or self.tgt_lang != "auto":
+            return language_code(self.tgt_lang)
+        first, second = (language_code(x) for x in self.lang_pair)
+        return second if language_code(heard) == first else first
 
 
 class JobStatus(StrEnum):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from voxnode.engines.llm_engine import (
     check_deadline,
     timed_chat,
 )
+from voxnode.portability.process_group import group_spawn_options, kill_group, terminate_group
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class LlamaServerEngine:
             "-ngl", str(config.gpu_layers), "--no-webui", *config.extra_args,
         ]  # fmt: skip
         self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=self._log, stderr=subprocess.STDOUT, **group_spawn_options()
         )
         # no keep-alive: llama-server drops idle connections, and a request racing that close
         # fails with "disconnected without sending a response" (a loopback connect is ~0.1 ms)
@@ -165,11 +165,11 @@ class LlamaServerEngine:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         if self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
+            terminate_group(self._process.pid)
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
+                kill_group(self._process.pid)
                 self._process.wait()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)

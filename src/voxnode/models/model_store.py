@@ -8,7 +8,6 @@ and processes: a second caller waits, then finds the model there) and `<root>/.s
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from voxnode.models.model_errors import (
     Sha256RequiredError,
 )
 from voxnode.models.pypi_parts import join_pypi_parts
+from voxnode.portability.file_lock import exclusive_lock
 
 FileProgress = Callable[[str, int, int | None], None]
 """Called with (file name, bytes done, total bytes or None)."""
@@ -269,14 +269,9 @@ class ModelStore:
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
-        locks = self.root / ".locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        fd = os.open(locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # waits: a pull of the same model is under way
+        # waits: a pull of the same model is under way
+        with exclusive_lock(self.root / ".locks" / f"{name}.lock"):
             yield
-        finally:
-            os.close(fd)
 
 
 def _copy_local(source: Path, target: Path, *, size: int | None, sha256: str) -> None:

@@ -196,6 +196,7 @@ class JobOrchestrator:
         result.asr_language_probability = asr.language_probability
         if auto:
             result.src_lang = language_code(asr.language)
+        result.tgt_lang = request.target_for(result.src_lang)
         result.services[Stage.ASR.value] = reply.service_id
         run.timed(Stage.ASR, started, asr.process_time_ms)
         return True

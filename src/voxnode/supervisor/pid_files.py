@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import signal
-import time
 from pathlib import Path
 
 import psutil
+
+from voxnode.portability.process_group import stop_group
 
 log = logging.getLogger(__name__)
 
@@ -47,29 +46,7 @@ class PidFiles:
                 path.unlink(missing_ok=True)
                 continue
             log.warning("ending orphan %s (pid %s)", info["service_id"], proc.pid)
-            kill_group(proc.pid, grace_s=grace_s)
+            stop_group(proc.pid, grace_s=grace_s)
             reaped.append(str(info["service_id"]))
             path.unlink(missing_ok=True)
         return reaped
-
-
-def kill_group(pid: int, *, grace_s: float) -> None:
-    """SIGTERM the process group led by `pid`, SIGKILL it after `grace_s` (blocking)."""
-    _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and _group_alive(pid):
-        time.sleep(0.05)
-    _signal_group(pid, signal.SIGKILL)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True

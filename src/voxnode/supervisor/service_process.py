@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import time
 from collections.abc import Callable, Mapping
 
@@ -18,6 +16,7 @@ import httpx
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
 from voxnode.contracts.service_spec import ServiceSpec
+from voxnode.portability.process_group import group_spawn_options, kill_group, terminate_group
 from voxnode.supervisor.health_report import HealthReport, parse_health
 from voxnode.supervisor.launch_command import build_launch
 from voxnode.supervisor.service_log import ServiceLog
@@ -87,7 +86,7 @@ class ServiceProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
+                **group_spawn_options(),
             )
         except OSError as exc:
             raise StartError(
@@ -154,16 +153,17 @@ class ServiceProcess:
             return
         if self._proc.returncode is None:
             self.log.note("stop: SIGTERM")
-            self._signal(signal.SIGTERM)
+            terminate_group(self._proc.pid)
             try:
                 await asyncio.wait_for(self._exited.wait(), grace_s)
             except TimeoutError:
                 self.log.note(f"stop: still alive after {grace_s:g} s, SIGKILL")
-        self._signal(signal.SIGKILL)  # the group: also children that outlived the leader
+        kill_group(self._proc.pid)  # the group: also children that outlived the leader
         await self._exited.wait()
 
     def kill(self) -> None:
-        self._signal(signal.SIGKILL)
+        if self._proc is not None:
+            kill_group(self._proc.pid)
 
     async def wait_exit(self) -> int | None:
         await self._exited.wait()
@@ -173,12 +173,6 @@ class ServiceProcess:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*self._pumps), 1.0)
         return self.log.tail() or "(no output on stderr)"
-
-    def _signal(self, sig: signal.Signals) -> None:
-        if self._proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._proc.pid, sig)
 
     async def _watch_exit(self, on_exit: Callable[[ServiceProcess], None] | None) -> None:
         assert self._proc is not None

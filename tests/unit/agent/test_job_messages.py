@@ -91,3 +91,16 @@ def test_a_job_assign_without_audio_is_refused() -> None:
     with pytest.raises(ValidationError):
         JobAssign.model_validate({"job_id": "j", "session_id": "s", "utterance_index": 0,
                                   "src_lang": "en", "tgt_lang": "zh"})  # fmt: skip
+
+
+def test_two_way_auto_translates_into_the_other_language_of_the_pair() -> None:
+    two_way = ASSIGN.model_copy(
+        update={"mode": "two_way_auto", "lang_a": "zh", "lang_b": "en", "tgt_lang": "en"}
+    )
+    request = job_messages.job_request(two_way, AudioFormat.WAV)
+    assert (request.src_lang, request.tgt_lang, request.lang_pair) == ("auto", "auto", ("zh", "en"))
+    assert request.target_for("zh") == "en"
+    assert request.target_for("en-US") == "zh"
+    assert request.target_for("ja") == "zh"  # neither: the pair's first language
+    one_way = job_messages.job_request(ASSIGN, AudioFormat.WAV)
+    assert one_way.lang_pair is None and one_way.target_for("zh") == "en"

@@ -12,6 +12,7 @@ from voxnode.services.common.audio_codec import (
     BadAudioError,
     decode,
     encode,
+    encode_opus_packets,
     mulaw_decode,
     mulaw_encode,
     resample,
@@ -78,3 +79,22 @@ def test_bad_audio_is_refused_clearly(data: bytes, fmt: AudioFormat, code: str) 
 def test_resample_keeps_duration() -> None:
     audio = resample(tone(24000, 1.0), 16000)
     assert audio.sample_rate == 16000 and abs(len(audio.samples) - 16000) < 100
+
+
+def test_lingua_plan_a_opus_packets_decode() -> None:
+    """lingua's web client sends raw 20 ms Opus packets, each after a 2-byte LE length."""
+    sound = tone(16000, 1.0)
+    framed = encode_opus_packets(sound.samples, 16000)
+    assert not framed.startswith(b"OggS")
+    back = decode(framed, AudioFormat.OPUS, 16000, max_seconds=10)
+    assert back.sample_rate == 16000
+    assert abs(back.seconds - 1.0) < 0.05
+    assert 0.45 < float(np.abs(back.samples).max()) < 0.56
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x05\x00abc", b"\x00\x00", b"\x03", b"\xff\xffxx", b"not opus at all!"]
+)
+def test_bytes_that_are_no_opus_framing_are_bad_audio(data: bytes) -> None:
+    with pytest.raises(BadAudioError):
+        decode(data, AudioFormat.OPUS, 16000, max_seconds=10)

@@ -21,6 +21,10 @@ from voxnode.contracts.speech import AudioFormat
 Samples = npt.NDArray[np.float32]
 MULAW_RATE = 8000
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+CONTAINER_MAGIC = (b"OggS", b"\x1aE\xdf\xa3")
+"""Ogg and WebM (Matroska): Opus in a container. Anything else is read as raw packets."""
+MAX_OPUS_PACKET = 1275 * 3
+"""The largest packet an Opus encoder makes (three 20 ms frames of 1275 bytes)."""
 
 
 class BadAudioError(BadInputError):
@@ -49,8 +53,10 @@ def decode(data: bytes, fmt: AudioFormat, sample_rate: int, *, max_seconds: floa
         audio = Audio(mulaw_decode(data), sample_rate)
     elif fmt is AudioFormat.WAV:
         audio = _decode_wav(data)
-    else:
+    elif data.startswith(CONTAINER_MAGIC):
         audio = _decode_with_av(data, "opus")
+    else:
+        audio = _decode_opus_packets(opus_packets(data), sample_rate)
     if audio.samples.size == 0:
         raise BadAudioError("the audio holds no samples", code="EMPTY_AUDIO")
     if audio.seconds > max_seconds:
@@ -165,6 +171,64 @@ def _decode_with_av(data: bytes, what: str) -> Audio:
     if not parts:
         raise BadAudioError(f"the {what} stream holds no samples", code="EMPTY_AUDIO")
     return Audio(np.concatenate(parts).astype(np.float32), rate)
+
+
+def opus_packets(data: bytes) -> list[bytes]:
+    """lingua's "Plan A" framing: each raw Opus packet after its length (2 bytes, little
+    endian). The lengths must account for every byte, or it is not this framing."""
+    packets, offset = [], 0
+    while offset < len(data):
+        if offset + 2 > len(data):
+            raise BadAudioError("opus audio is neither Ogg/WebM nor length-prefixed packets")
+        size = int.from_bytes(data[offset : offset + 2], "little")
+        offset += 2
+        if not 0 < size <= MAX_OPUS_PACKET or offset + size > len(data):
+            raise BadAudioError("opus audio is neither Ogg/WebM nor length-prefixed packets")
+        packets.append(data[offset : offset + size])
+        offset += size
+    return packets
+
+
+def _decode_opus_packets(packets: list[bytes], sample_rate: int) -> Audio:
+    import av
+
+    rate = sample_rate if sample_rate in OPUS_RATES else 48000
+    codec = av.CodecContext.create("opus", "r")
+    codec.sample_rate = rate
+    codec.layout = "mono"
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    parts: list[npt.NDArray[np.generic]] = []
+    try:
+        for packet in packets:
+            for frame in codec.decode(av.Packet(packet)):
+                parts.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise BadAudioError(f"not readable as Opus packets: {exc}") from exc
+    if not parts:
+        raise BadAudioError("the opus packets hold no samples", code="EMPTY_AUDIO")
+    return Audio(np.concatenate(parts).astype(np.float32), rate)
+
+
+def encode_opus_packets(samples: Samples, rate: int) -> bytes:
+    """The inverse of `opus_packets` on 20 ms frames (what lingua's web client sends)."""
+    import av
+
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format = rate, "mono", "s16"
+    frame_len = rate // 50
+    ints = _to_int16(samples)
+    out = bytearray()
+    for start in range(0, len(ints), frame_len):
+        chunk = np.zeros(frame_len, "<i2")
+        piece = ints[start : start + frame_len]
+        chunk[: len(piece)] = piece
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in codec.encode(frame):
+            out += len(bytes(packet)).to_bytes(2, "little") + bytes(packet)
+    for packet in codec.encode(None):
+        out += len(bytes(packet)).to_bytes(2, "little") + bytes(packet)
+    return bytes(out)
 
 
 def _encode_opus(samples: Samples, rate: int) -> bytes:
