@@ -26,7 +26,7 @@ from voxnode.contracts.node_settings import NodeSettings
 from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
 from voxnode.engines.llama_server_binary import find_llama_server
 from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine
-from voxnode.engines.llm_engine import ChatMessage
+from voxnode.engines.llm_engine import ChatMessage, Sampling
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.testing import free_port
 
@@ -128,8 +128,9 @@ def main() -> None:
     out["raw_library"] = measure("raw llama-cpp-python", run_raw, args.runs)
     llm.close()
     engine_a = LlamaCppEngine(LlamaConfig(model, n_ctx=N_CTX, n_threads=threads))
+    sampling = Sampling(max_tokens=args.tokens)
     out["engine_a"] = measure("engine A", lambda: timed_stream(
-        engine_a.stream(PROMPT, max_tokens=args.tokens)), args.runs)  # fmt: skip
+        p for p in engine_a.stream(PROMPT, sampling) if p.text), args.runs)  # fmt: skip
     out["engine_a"]["score_17_ms"] = score_ms(engine_a, args.runs)
     engine_a.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -145,7 +146,7 @@ def main() -> None:
     engine_b = LlamaServerEngine(LlamaServerConfig(model, n_ctx=N_CTX, parallel=4))
     try:
         out["engine_b"] = measure("engine B", lambda: timed_stream(
-            engine_b.stream(PROMPT, max_tokens=args.tokens)), args.runs)  # fmt: skip
+            p for p in engine_b.stream(PROMPT, sampling) if p.text), args.runs)  # fmt: skip
         out["engine_b"]["score_17_ms"] = score_ms(engine_b, args.runs)
         out["engine_b"]["rss_mb"] = psutil.Process(engine_b.pid).memory_info().rss / 2**20
     finally:

@@ -22,6 +22,8 @@ from voxnode.engines.llm_engine import (
     EngineLoadError,
     EngineStats,
     LlmEngine,
+    Piece,
+    Sampling,
 )
 
 log = logging.getLogger(__name__)
@@ -52,48 +54,22 @@ class EngineChain:
             return self._ensure()
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult:
-        return self._call(
-            lambda e: e.chat(
-                messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                deadline=deadline,
-            )
-        )  # fmt: skip
+    ) -> ChatResult:  # fmt: skip
+        return self._call(lambda e: e.chat(messages, sampling, deadline=deadline))
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]:
+    ) -> Iterator[Piece]:  # fmt: skip
         """Falls back only before the first piece: a half-streamed answer is not replayed."""
-        engine = self.active
-        pieces = engine.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-            deadline=deadline,
-        )  # fmt: skip
-        try:
-            first = next(pieces, None)
-        except EngineError as exc:
-            self._give_up(engine, exc)
-            yield from self.stream(
-                messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                deadline=deadline,
-            )  # fmt: skip
-            return
-        if first is not None:
-            yield first
-            yield from pieces
+        return self._stream(lambda e: e.stream(messages, sampling, deadline=deadline))
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
+        return self._stream(lambda e: e.complete(prompt, sampling, deadline=deadline))
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
@@ -114,6 +90,21 @@ class EngineChain:
             if self._engine is not None:
                 self._engine.close()
                 self._engine = None
+
+    def _stream(self, start: Callable[[LlmEngine], Iterator[Piece]]) -> Iterator[Piece]:
+        engine = self.active
+        pieces = start(engine)
+        try:
+            first = next(pieces, None)
+        except EngineError as exc:
+            if isinstance(exc, EngineLoadError):
+                raise
+            self._give_up(engine, exc)
+            yield from self._stream(start)
+            return
+        if first is not None:
+            yield first
+            yield from pieces
 
     def _call(self, action: Callable[[LlmEngine], T]) -> T:
         engine = self.active

@@ -21,6 +21,9 @@ from voxnode.engines.llm_engine import (
     EngineLoadError,
     EngineStats,
     EngineUnavailableError,
+    Piece,
+    Sampling,
+    Usage,
     check_deadline,
     timed_chat,
 )
@@ -64,42 +67,37 @@ class ExLlamaV2Engine:
         )
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult:
-        pieces = self.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, stop=stop, deadline=deadline
-        )
-        result = timed_chat((piece, None) for piece in pieces)
-        finish = "length" if result.completion_tokens >= max_tokens else "stop"
+    ) -> ChatResult:  # fmt: skip
+        result = timed_chat(self.stream(messages, sampling, deadline=deadline))
+        finish = "length" if result.completion_tokens >= sampling.max_tokens else "stop"
         return replace(result, finish_reason=finish)
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]:
+    ) -> Iterator[Piece]:  # fmt: skip
+        return self.complete(_chatml(messages), sampling, deadline=deadline)
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
         from exllamav2.generator import ExLlamaV2DynamicJob  # type: ignore[import-not-found]
 
         check_deadline(deadline)
         settings = self._settings_cls()
-        settings.temperature = temperature
-        if temperature == 0.0:
+        settings.temperature = sampling.temperature
+        settings.top_p = sampling.top_p
+        if sampling.temperature == 0.0:
             settings.top_k = 1
-        ids = self._tokenizer.encode(_chatml(messages), add_bos=False, encode_special_tokens=True)
+        ids = self._tokenizer.encode(prompt, add_bos=False, encode_special_tokens=True)
         job = ExLlamaV2DynamicJob(
-            input_ids=ids, max_new_tokens=max_tokens, gen_settings=settings,
-            stop_conditions=[self._tokenizer.eos_token_id, *stop],
+            input_ids=ids, max_new_tokens=sampling.max_tokens, gen_settings=settings,
+            stop_conditions=[self._tokenizer.eos_token_id, *sampling.stop],
+            seed=sampling.seed,
         )  # fmt: skip
+        produced = 0
         with self._lock:
             self._stats.requests += 1
             self._generator.enqueue(job)
@@ -108,11 +106,15 @@ class ExLlamaV2Engine:
                     for result in self._generator.iterate():
                         piece = result.get("text", "")
                         if piece:
+                            produced += 1
                             self._stats.completion_tokens += 1
-                            yield piece
+                            yield Piece(piece)
                     check_deadline(deadline)
             finally:
                 self._generator.clear_queue()
+        finish = "length" if produced >= sampling.max_tokens else "stop"
+        prompt_tokens = int(ids.shape[-1]) if hasattr(ids, "shape") else len(ids)
+        yield Piece("", finish_reason=finish, usage=Usage(prompt_tokens, produced))
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None

@@ -1,7 +1,10 @@
 """Engine A: llama.cpp in process through llama-cpp-python.
 
 All layers go to the GPU when the build supports offload (CUDA, Metal, Vulkan), none
-otherwise. One request at a time per model (a llama context is not thread-safe). Scoring
+otherwise. One request at a time per model (a llama context is not thread-safe). With
+`repack` off the weights stay in the memory-mapped file, so another process mapping the same
+GGUF (llama-server, also without repacking) shares their pages: one copy in RAM for two
+engines. Scoring
 evaluates the shared context once, then each text after it with logits for every position;
 the tokens a text shares with the one before it (N-best hypotheses) are not evaluated again.
 """
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,9 @@ from voxnode.engines.llm_engine import (
     EngineLoadError,
     EngineStats,
     EngineUnavailableError,
+    Piece,
+    Sampling,
+    Usage,
     check_deadline,
     timed_chat,
 )
@@ -40,6 +47,8 @@ class LlamaConfig:
     gpu_layers: int | None = None
     """None: all layers when the build can offload, else 0."""
     seed: int = 0
+    repack: bool = True
+    """ggml's CPU weight repacking (a private copy of the weights in another layout)."""
 
 
 def llama_backend() -> str:
@@ -62,11 +71,12 @@ class LlamaCppEngine:
         offload = bool(llama_cpp.llama_supports_gpu_offload())
         layers = config.gpu_layers if config.gpu_layers is not None else (-1 if offload else 0)
         try:
-            self._llm: Any = llama_cpp.Llama(
-                model_path=str(config.model_path), n_ctx=config.n_ctx, n_batch=config.n_batch,
-                n_threads=config.n_threads or os.cpu_count(), n_gpu_layers=layers,
-                seed=config.seed, verbose=False,
-            )  # fmt: skip
+            with _model_defaults(llama_cpp, repack=config.repack):
+                self._llm: Any = llama_cpp.Llama(
+                    model_path=str(config.model_path), n_ctx=config.n_ctx,
+                    n_batch=config.n_batch, n_threads=config.n_threads or os.cpu_count(),
+                    n_gpu_layers=layers, seed=config.seed, verbose=False,
+                )  # fmt: skip
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineLoadError(f"llama.cpp could not load {config.model_path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -81,30 +91,28 @@ class LlamaCppEngine:
         return self._llm
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult:
-        result = timed_chat(self._generate(messages, max_tokens, temperature, stop, deadline))
+    ) -> ChatResult:  # fmt: skip
+        result = timed_chat(self.stream(messages, sampling, deadline=deadline))
         prompt = max(int(self._llm.n_tokens) - result.completion_tokens, 0)
         return replace(result, prompt_tokens=prompt)
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]:
-        for piece, _ in self._generate(messages, max_tokens, temperature, stop, deadline):
-            if piece:
-                yield piece
+    ) -> Iterator[Piece]:  # fmt: skip
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        return self._generate(
+            lambda **kw: self._llm.create_chat_completion(messages=chat, **kw), sampling, deadline
+        )
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
+        return self._generate(
+            lambda **kw: self._llm.create_completion(prompt=prompt, **kw), sampling, deadline
+        )
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
@@ -151,34 +159,33 @@ class LlamaCppEngine:
     # -- internals -------------------------------------------------------------------------
 
     def _generate(
-        self,
-        messages: Sequence[ChatMessage],
-        max_tokens: int,
-        temperature: float,
-        stop: Sequence[str],
-        deadline: float | None,
-    ) -> Iterator[tuple[str, str | None]]:
+        self, start: Callable[..., Iterator[Any]], sampling: Sampling, deadline: float | None
+    ) -> Iterator[Piece]:
         check_deadline(deadline)
         with self._lock:
             self._stats.requests += 1
-            chunks = self._llm.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in messages],
-                max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None,
+            chunks = start(
+                max_tokens=sampling.max_tokens, temperature=sampling.temperature,
+                top_p=sampling.top_p, stop=list(sampling.stop) or None, seed=sampling.seed,
                 stream=True,
             )  # fmt: skip
-            produced = 0
+            produced, finish = 0, None
             try:
                 for chunk in chunks:
                     choice = chunk["choices"][0]
-                    piece = choice["delta"].get("content") or ""
-                    produced += bool(piece)
-                    yield piece, choice.get("finish_reason")
+                    piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+                    finish = choice.get("finish_reason") or finish
+                    if piece:
+                        produced += 1
+                        yield Piece(piece)
                     check_deadline(deadline)
+                prompt = max(int(self._llm.n_tokens) - produced, 0)
+                yield Piece("", finish_reason=finish or "stop", usage=Usage(prompt, produced))
             except RuntimeError as exc:
                 self._stats.errors += 1
                 raise EngineError(f"llama.cpp generation failed: {exc}") from exc
             finally:
-                chunks.close()
+                chunks.close()  # type: ignore[attr-defined]
                 self._stats.completion_tokens += produced
                 self._stats.prompt_tokens += max(int(self._llm.n_tokens) - produced, 0)
 
@@ -225,6 +232,32 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
+
+
+@contextmanager
+def _model_defaults(llama_cpp: Any, *, repack: bool) -> Iterator[None]:
+    """llama-cpp-python builds its model parameters from llama_model_default_params();
+    `use_extra_bufts` (repacking) is not one of its arguments, so it is set there."""
+    if repack:
+        yield
+        return
+    binding = llama_cpp.llama_cpp  # the module llama.py calls it through
+    original = binding.llama_model_default_params
+
+    def defaults() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _DEFAULTS_LOCK:
+        binding.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            binding.llama_model_default_params = original
+
+
+_DEFAULTS_LOCK = threading.Lock()
 
 
 def _import_llama_cpp() -> Any:

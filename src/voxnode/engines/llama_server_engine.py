@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ from voxnode.engines.llm_engine import (
     EngineHealth,
     EngineLoadError,
     EngineStats,
+    Piece,
+    Sampling,
+    Usage,
     check_deadline,
     timed_chat,
 )
@@ -56,6 +59,8 @@ class LlamaServerConfig:
     gpu_layers: int = 0
     """Layers offloaded to the GPU (999: all); only a GPU build of llama-server uses it."""
     startup_timeout_s: float = 120.0
+    repack: bool = True
+    """ggml's CPU weight repacking; off, the weights stay in the mapped file (shareable)."""
     extra_args: tuple[str, ...] = ()
 
 
@@ -75,7 +80,8 @@ class LlamaServerEngine:
             str(binary), "-m", str(config.model_path), "--host", "127.0.0.1",
             "--port", str(self._port), "-c", str(config.n_ctx * config.parallel),
             "-np", str(config.parallel), "-t", str(config.n_threads or os.cpu_count() or 1),
-            "-ngl", str(config.gpu_layers), "--no-webui", *config.extra_args,
+            "-ngl", str(config.gpu_layers), "--no-webui",
+            *(() if config.repack else ("--no-repack",)), *config.extra_args,
         ]  # fmt: skip
         self._process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, **group_spawn_options()
@@ -106,35 +112,22 @@ class LlamaServerEngine:
         return self._process.pid
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult:
-        usage: dict[str, int] = {}
-        result = timed_chat(
-            self._chat_pieces(messages, max_tokens, temperature, stop, deadline, usage)
-        )
-        return replace(
-            result, prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", result.completion_tokens)),
-        )  # fmt: skip
+    ) -> ChatResult:  # fmt: skip
+        return timed_chat(self.stream(messages, sampling, deadline=deadline))
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]:
-        for piece, _ in self._chat_pieces(messages, max_tokens, temperature, stop, deadline, {}):
-            if piece:
-                yield piece
+    ) -> Iterator[Piece]:  # fmt: skip
+        body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
+        return self._pieces("/v1/chat/completions", body, sampling, deadline)
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
+        return self._pieces("/v1/completions", {"prompt": prompt}, sampling, deadline)
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
@@ -176,35 +169,38 @@ class LlamaServerEngine:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _chat_pieces(
-        self,
-        messages: Sequence[ChatMessage],
-        max_tokens: int,
-        temperature: float,
-        stop: Sequence[str],
-        deadline: float | None,
-        usage: dict[str, int],
-    ) -> Iterator[tuple[str, str | None]]:
-        """(piece, finish_reason) per streamed event; the server's token counts go in usage."""
+    def _pieces(
+        self, path: str, body: dict[str, Any], sampling: Sampling, deadline: float | None
+    ) -> Iterator[Piece]:
+        """One Piece per streamed event, with its log-probability; the last one carries the
+        server's token counts."""
+        chat = path == "/v1/chat/completions"
         body = {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens, "temperature": temperature, "stop": list(stop) or None,
-            "stream": True, "stream_options": {"include_usage": True},
+            **body, "max_tokens": sampling.max_tokens, "temperature": sampling.temperature,
+            "top_p": sampling.top_p, "stop": list(sampling.stop) or None, "stream": True,
+            "stream_options": {"include_usage": True},
+            "logprobs": True if chat else 1,
+            **({} if sampling.seed is None else {"seed": sampling.seed}),
         }  # fmt: skip
         self._stats.requests += 1
-        with self._request("POST", "/v1/chat/completions", body, deadline) as response:
+        finish: str | None = None
+        usage: Usage | None = None
+        with self._request("POST", path, body, deadline) as response:
             for line in response.iter_lines():
                 check_deadline(deadline)
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
                 event = json.loads(line[6:])
-                counts = event.get("usage") or {}
-                usage.update(counts)
-                self._stats.prompt_tokens += int(counts.get("prompt_tokens", 0))
-                self._stats.completion_tokens += int(counts.get("completion_tokens", 0))
+                if counts := event.get("usage"):
+                    usage = Usage(int(counts["prompt_tokens"]), int(counts["completion_tokens"]))
+                    self._stats.prompt_tokens += usage.prompt_tokens
+                    self._stats.completion_tokens += usage.completion_tokens
                 choice = (event.get("choices") or [{}])[0]
-                piece = (choice.get("delta") or {}).get("content") or ""
-                yield piece, choice.get("finish_reason")
+                text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                finish = choice.get("finish_reason") or finish
+                if text:
+                    yield Piece(text, _logprob(choice.get("logprobs")))
+        yield Piece("", finish_reason=finish or "stop", usage=usage)
 
     def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
         want = text.encode("utf-8")
@@ -293,6 +289,20 @@ class LlamaServerEngine:
     def _tail(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")[-600:].strip()
+
+
+def _logprob(logprobs: Any) -> float | None:
+    """The sum over the event's tokens: chat answers list them under "content"; text
+    completions give "token_logprobs"."""
+    if not isinstance(logprobs, dict):
+        return None
+    entries = logprobs.get("content")
+    if isinstance(entries, list):
+        return sum(float(e.get("logprob", 0.0)) for e in entries) if entries else None
+    values = logprobs.get("token_logprobs")
+    if isinstance(values, list) and values:
+        return sum(float(v) for v in values if v is not None)
+    return None
 
 
 def _gbnf_literal(text: str) -> str:

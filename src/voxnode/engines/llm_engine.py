@@ -1,8 +1,10 @@
 """The one Protocol every LLM engine meets, and the value types it speaks.
 
 Repair ranks candidates with `score`; translation and repair generate with `chat`; the
-local LLM service streams with `stream`. A deadline is absolute (`time.monotonic()`): an
-engine stops generating when it passes and raises DeadlineError instead of answering late.
+model host streams with `stream` (chat messages) and `complete` (a raw prompt). How to
+sample is one value (`Sampling`); a streamed answer is a sequence of `Piece`s, the last one
+carrying the finish reason and the token counts. A deadline is absolute (`time.monotonic()`):
+an engine stops generating when it passes and raises DeadlineError instead of answering late.
 """
 
 from __future__ import annotations
@@ -24,6 +26,36 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Sampling:
+    max_tokens: int = 256
+    temperature: float = 0.0
+    """0: greedy."""
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    """None: the engine's own (greedy decoding needs none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A streamed part of an answer: one or a few tokens of text."""
+
+    text: str
+    logprob: float | None = None
+    """Natural-log probability of the piece's tokens (None: the engine does not report it)."""
+    finish_reason: str | None = None
+    """On the last piece: stop (end of answer or a stop string) or length (max_tokens)."""
+    usage: Usage | None = None
+    """On the last piece, when the engine counts tokens."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatResult:
     text: str
     prompt_tokens: int
@@ -33,6 +65,8 @@ class ChatResult:
     ttft_s: float
     """Time to first token."""
     total_s: float
+    logprob: float | None = None
+    """Sum of the answer's token log-probabilities (None: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,24 +119,20 @@ class LlmEngine(Protocol):
     name: str
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult: ...
+    ) -> ChatResult: ...  # fmt: skip
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]: ...
+    ) -> Iterator[Piece]: ...  # fmt: skip
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
+        """A raw text completion of `prompt` (no chat template)."""
+        ...
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
@@ -123,22 +153,25 @@ def check_deadline(deadline: float | None) -> None:
         raise EngineDeadlineError("the deadline passed before the engine finished")
 
 
-def timed_chat(pieces: Iterable[tuple[str, str | None]]) -> ChatResult:
-    """Join streamed (piece, finish_reason) pairs, timing the first piece and the whole.
-
-    Token counts are the pieces seen; engines that know better replace them.
-    """
+def timed_chat(pieces: Iterable[Piece]) -> ChatResult:
+    """Join streamed pieces, timing the first piece and the whole; token counts come from
+    the last piece's usage, else the pieces seen."""
     started = time.monotonic()
     first: float | None = None
     parts: list[str] = []
-    finish = "stop"
-    for piece, reason in pieces:
-        if piece:
+    finish, usage = "stop", None
+    logprob: float | None = 0.0
+    for piece in pieces:
+        if piece.text:
             first = first or time.monotonic()
-            parts.append(piece)
-        finish = reason or finish
+            parts.append(piece.text)
+            logprob = None if logprob is None or piece.logprob is None else logprob + piece.logprob
+        finish = piece.finish_reason or finish
+        usage = piece.usage or usage
     ended = time.monotonic()
     return ChatResult(
-        text="".join(parts), prompt_tokens=0, completion_tokens=len(parts),
+        text="".join(parts), prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else len(parts),
         finish_reason=finish, ttft_s=(first or ended) - started, total_s=ended - started,
+        logprob=logprob if parts else None,
     )  # fmt: skip

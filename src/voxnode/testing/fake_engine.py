@@ -11,6 +11,9 @@ from voxnode.engines.llm_engine import (
     EngineError,
     EngineHealth,
     EngineStats,
+    Piece,
+    Sampling,
+    Usage,
 )
 
 
@@ -27,6 +30,8 @@ class FakeEngine:
     prompts: list[list[ChatMessage]] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     scored: list[str] = field(default_factory=list)
+    logprob: float | None = None
+    """What chat() reports as the answer's log-probability."""
 
     def _tick(self) -> None:
         self.calls += 1
@@ -34,29 +39,32 @@ class FakeEngine:
             raise EngineError(f"{self.name} crashed")
 
     def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> ChatResult:
+    ) -> ChatResult:  # fmt: skip
         self._tick()
         self.prompts.append(list(messages))
-        return ChatResult(self.reply, 1, 1, "stop", 0.0, 0.0)
+        return ChatResult(self.reply, 1, 1, "stop", 0.0, 0.0, logprob=self.logprob)
 
     def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
+        self, messages: Sequence[ChatMessage], sampling: Sampling = Sampling(), *,
         deadline: float | None = None,
-    ) -> Iterator[str]:
+    ) -> Iterator[Piece]:  # fmt: skip
         self._tick()
-        yield from self.reply.split(" ")
+        self.prompts.append(list(messages))
+        yield from self._pieces()
+
+    def complete(
+        self, prompt: str, sampling: Sampling = Sampling(), *, deadline: float | None = None
+    ) -> Iterator[Piece]:
+        self._tick()
+        yield from self._pieces()
+
+    def _pieces(self) -> Iterator[Piece]:
+        words = self.reply.split(" ")
+        for index, word in enumerate(words):
+            yield Piece(word if index == 0 else " " + word, logprob=-0.1)
+        yield Piece("", finish_reason="stop", usage=Usage(1, len(words)))
 
     def score(
         self, texts: Sequence[str], *, context: str = "", deadline: float | None = None

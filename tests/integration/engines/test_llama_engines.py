@@ -20,6 +20,7 @@ from voxnode.engines.llm_engine import (
     EngineDeadlineError,
     EngineLoadError,
     LlmEngine,
+    Sampling,
 )
 
 CAPITAL = [ChatMessage("user", "What is the capital of France? Answer in one word.")]
@@ -28,10 +29,12 @@ SENTENCES = ["The cat sat on the mat.", "The cat sat on the hat.", "Mat the on s
 
 
 def check_protocol(engine: LlmEngine) -> None:
-    answer = engine.chat(CAPITAL, max_tokens=16)
+    answer = engine.chat(CAPITAL, Sampling(max_tokens=16))
     assert "paris" in answer.text.lower()
     assert answer.completion_tokens > 0 and 0 < answer.ttft_s <= answer.total_s
-    assert "".join(engine.stream(CAPITAL, max_tokens=16)) == answer.text  # greedy: same text
+    assert (
+        "".join(p.text for p in engine.stream(CAPITAL, Sampling(max_tokens=16))) == answer.text
+    )  # greedy: same text
     good, other, scrambled = engine.score(SENTENCES, context="A short story:")
     assert scrambled < min(good, other) < 0
     assert engine.health().ok
@@ -40,9 +43,9 @@ def check_protocol(engine: LlmEngine) -> None:
 def check_deadline(engine: LlmEngine) -> None:
     started = time.monotonic()
     with pytest.raises(EngineDeadlineError):
-        engine.chat(STORY, max_tokens=2000, deadline=started + 0.3)
+        engine.chat(STORY, Sampling(max_tokens=2000), deadline=started + 0.3)
     assert time.monotonic() - started < 1.5
-    assert "paris" in engine.chat(CAPITAL, max_tokens=16).text.lower()  # still usable
+    assert "paris" in engine.chat(CAPITAL, Sampling(max_tokens=16)).text.lower()  # still usable
 
 
 def test_engine_a_meets_the_protocol(engine_a: LlamaCppEngine) -> None:
@@ -57,7 +60,10 @@ def test_engine_a_scores_each_text_as_if_alone(engine_a: LlamaCppEngine) -> None
     texts = [*SENTENCES, "The cat sat on the mat and slept.", "The cat", "The cat sat on the mat."]
     together = engine_a.score(texts, context="A short story:")
     alone = [engine_a.score([text], context="A short story:")[0] for text in texts]
-    assert together == pytest.approx(alone, abs=1e-3)
+    # Logits reused from a many-token batch differ in the last bits from a one-token batch
+    # (ggml picks other CPU kernels by batch size): 0.1 nats over a whole sentence on some
+    # CPUs. A cache bug (wrong positions, stale rows) costs whole nats per token.
+    assert together == pytest.approx(alone, abs=0.15)
     assert together[0] == pytest.approx(together[-1], abs=1e-3)
 
 
@@ -99,9 +105,9 @@ def test_a_crashed_llama_server_falls_back_to_the_next_engine(small_model: Path)
         ]
     )
     try:
-        assert "paris" in chain.chat(CAPITAL, max_tokens=16).text.lower()
+        assert "paris" in chain.chat(CAPITAL, Sampling(max_tokens=16)).text.lower()
         os.kill(server.pid, signal.SIGKILL)
-        answer = chain.chat(CAPITAL, max_tokens=16)
+        answer = chain.chat(CAPITAL, Sampling(max_tokens=16))
         assert "paris" in answer.text.lower()
         assert chain.active.name == "llama-cpp"
         assert chain.failures[0][0] == "llama-server"
@@ -127,7 +133,7 @@ def test_the_default_model_on_both_engines(default_model: Path) -> None:
     homophones = ["下午三点我们在会议室开会。", "下午三点我们再会议是开会。"]
     engine_a = LlamaCppEngine(LlamaConfig(default_model))
     try:
-        fixed = engine_a.chat(repair, max_tokens=40).text
+        fixed = engine_a.chat(repair, Sampling(max_tokens=40)).text
         right, wrong = engine_a.score(homophones)
     finally:
         engine_a.close()
@@ -135,7 +141,7 @@ def test_the_default_model_on_both_engines(default_model: Path) -> None:
     assert right > wrong
     engine_b = LlamaServerEngine(LlamaServerConfig(default_model, parallel=2))
     try:
-        assert engine_b.chat(repair, max_tokens=40).text == fixed
+        assert engine_b.chat(repair, Sampling(max_tokens=40)).text == fixed
         right_b, wrong_b = engine_b.score(homophones)
     finally:
         engine_b.close()

@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from voxnode.engines.exllamav2_engine import ExLlamaV2Config, ExLlamaV2Engine
-from voxnode.engines.llm_engine import ChatMessage, EngineLoadError, EngineUnavailableError
+from voxnode.engines.llm_engine import (
+    ChatMessage,
+    EngineLoadError,
+    EngineUnavailableError,
+    Sampling,
+)
 
 
 class FakeGenerator:
@@ -85,6 +90,6 @@ def test_chat_collects_the_generator_pieces(
     install_fakes(monkeypatch, cuda=True)
     (tmp_path / "config.json").write_text("{}")
     engine = ExLlamaV2Engine(ExLlamaV2Config(tmp_path))
-    answer = engine.chat([ChatMessage("user", "Say hello in French")], max_tokens=8)
+    answer = engine.chat([ChatMessage("user", "Say hello in French")], Sampling(max_tokens=8))
     assert answer.text == "Bonjour !" and answer.completion_tokens == 2
     assert engine.stats().backend == "cuda"

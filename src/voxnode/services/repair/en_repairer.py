@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxnode.contracts.repair import ReasonCode
-from voxnode.engines.llm_engine import ChatMessage, EngineDeadlineError, LlmEngine
+from voxnode.engines.llm_engine import ChatMessage, EngineDeadlineError, LlmEngine, Sampling
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.en_guards import changed_words, rejection, strip_label
 
@@ -151,9 +151,7 @@ class EnRepairer:
         messages = [ChatMessage("system", SYSTEM), ChatMessage("user", user)]
         budget = max(16, int(len(text.split()) * 2.5))
         try:
-            reply = self.engine.chat(
-                messages, max_tokens=budget, temperature=0.0, deadline=deadline
-            )
+            reply = self.engine.chat(messages, Sampling(max_tokens=budget), deadline=deadline)
         except EngineDeadlineError as exc:
             raise DeadlineExceeded from exc
         return strip_label(reply.text) or None

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
 from voxnode.contracts.languages import language_name
-from voxnode.engines.llm_engine import ChatMessage, LlmEngine
+from voxnode.engines.llm_engine import ChatMessage, LlmEngine, Sampling
 from voxnode.services.translate.guards import clean, violation
 
 
@@ -42,10 +42,8 @@ class LlmTranslator:
             _strict_prompt(text, src_lang, tgt_lang, context),
             _plain_prompt(text, src_lang, tgt_lang),
         ):
-            answer = self._engine.chat(
-                messages, max_tokens=_token_budget(text), temperature=0.0, stop=("\n",),
-                deadline=deadline,
-            )  # fmt: skip
+            sampling = Sampling(max_tokens=_token_budget(text), stop=("\n",))
+            answer = self._engine.chat(messages, sampling, deadline=deadline)
             output = clean(answer.text)
             why = violation(text, output, src_lang, tgt_lang) or ""
             if not why:
