@@ -1,10 +1,11 @@
-"""Shared fixtures: fast supervisor settings, fake packages, and a check that no test leaves
-a process behind."""
+"""Shared fixtures: a clean environment, fast supervisor settings, fake packages, and a
+check that no test leaves a process behind."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,39 @@ from voxnode.contracts.node_settings import (
     NodeSettings,
     RepairRoutingSettings,
     RepairTriggerSettings,
-    SupervisorSettings,
 )
-from voxnode.testing import FakeKnobs, write_fake_package
+from voxnode.testing import FakeKnobs, MakePackage, eventually, fast_supervisor, write_fake_package
 
-REPO = Path(__file__).resolve().parents[1]
+KEPT_VARIABLES = frozenset({"VOXNODE_TEST_MODELS"})
+
+
+def _clear_developer_settings() -> list[str]:
+    """Remove every `VOXNODE_*` variable from this process's environment, before any test
+    module is imported, and return their names.
+
+    NodeSettings (and every service's settings) read `VOXNODE_*` variables, and the node
+    processes the tests start inherit this environment: a developer's own VOXNODE_HOME,
+    VOXNODE_PORT, VOXNODE_SCHEDULER_URL or VOXNODE_REPAIR_* would otherwise change what the
+    tests see, and they would pass or fail by who runs them. Tests that need a variable set
+    it themselves (monkeypatch, or the `env` of the process they start).
+
+    Kept: VOXNODE_TEST_MODELS, which says only where the real test models are cached (see
+    voxnode.testing.test_models); it changes no behaviour under test, and clearing it would
+    pull gigabytes again into the default cache.
+    """
+    cleared = sorted(n for n in os.environ if n.startswith("VOXNODE_") and n not in KEPT_VARIABLES)
+    for name in cleared:
+        del os.environ[name]
+    return cleared
+
+
+CLEARED_VARIABLES = _clear_developer_settings()
+
+
+def pytest_report_header() -> str | None:
+    if not CLEARED_VARIABLES:
+        return None
+    return f"cleared developer settings for this session: {', '.join(CLEARED_VARIABLES)}"
 
 
 @pytest.fixture
@@ -32,31 +61,12 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-def fast_supervisor(**overrides: Any) -> SupervisorSettings:
-    values: dict[str, Any] = dict(
-        stop_grace_s=1.0,
-        restart_backoff_initial_s=0.05,
-        restart_backoff_max_s=0.2,
-        crash_loop_max_restarts=3,
-        crash_loop_window_s=30.0,
-        health_interval_s=0.2,
-        health_failures_before_restart=2,
-        health_timeout_s=0.5,
-        drain_timeout_s=10.0,
-    )
-    values.update(overrides)
-    return SupervisorSettings(**values)
-
-
 @pytest.fixture
 def settings(home: Path) -> NodeSettings:
     """Every sentence goes to repair: routing tests must not depend on the trigger policy
     (tests of the policy set it themselves)."""
     repair = RepairRoutingSettings(en=RepairTriggerSettings(mode="always"))
     return NodeSettings(home=home, port=0, supervisor=fast_supervisor(), repair=repair)
-
-
-MakePackage = Callable[..., Path]
 
 
 @pytest.fixture
@@ -88,17 +98,23 @@ def no_process_left_after_module() -> Iterator[None]:
 
 
 def _check_no_children() -> None:
-    deadline = time.monotonic() + 5.0
+    """Children get 5 s to go (a stopped service may still be exiting); then they are
+    killed and the test fails naming them."""
     alive: list[psutil.Process] = []
-    while time.monotonic() < deadline:
+
+    def all_gone() -> bool:
+        nonlocal alive
         alive = [p for p in psutil.Process().children(recursive=True) if _running(p)]
-        if not alive:
-            return
-        time.sleep(0.1)
-    names = [f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in alive]
-    for proc in alive:
-        proc.kill()
-    pytest.fail(f"processes left behind: {names}")
+        return not alive
+
+    try:
+        eventually(all_gone, timeout_s=5.0, interval_s=0.1, what="child processes to end")
+    except AssertionError:
+        names = [f"{p.pid} {' '.join(_cmdline(p)[:4])}" for p in alive]
+        for proc in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        pytest.fail(f"processes left behind: {names}")
 
 
 def _running(proc: psutil.Process) -> bool:
@@ -106,3 +122,10 @@ def _running(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return ["(gone)"]

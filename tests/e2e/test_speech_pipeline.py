@@ -13,14 +13,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.agent.lingua_peer import (
-    LinguaPeer,
-    heartbeat_with_pairs,
-    receive,
-    register,
-)
-from tests.integration.conftest import wait_state
-from tests.integration.engines.conftest import DEFAULT, models_cache_dir
 from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import (
     AgentSettings,
@@ -30,6 +22,9 @@ from voxnode.contracts.node_settings import (
 )
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
+from voxnode.testing import wait_state
+from voxnode.testing.lingua_peer import LinguaPeer, heartbeat_with_pairs, receive, register
+from voxnode.testing.test_models import DEFAULT, models_cache_dir
 
 pytestmark = [pytest.mark.models, pytest.mark.shares_processes]
 REPO = Path(__file__).resolve().parents[2]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voxnode.testing import fake_service
+
+MakePackage = Callable[..., Path]
+"""The `make_package` fixture: make_package(service_id="x", knobs=FakeKnobs(...), **fields)
+writes a fresh package folder (write_fake_package's keyword arguments) and returns it."""
 
 
 @dataclass(slots=True)
@@ -27,6 +32,9 @@ class FakeKnobs:
     """What /v1/transcribe hears in any audio."""
     fail_status: int = 0
     """Answer every /v1/* request with this HTTP status (a transient ErrorBody)."""
+    request_log: str | None = None
+    """A file the service appends `<path>\\n` to when each /v1/* POST starts (before the
+    slow_ms sleep): proof that a request reached it, and when."""
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -45,6 +53,7 @@ class FakeKnobs:
             "FAKE_REPORT_MODULE": self.report_module,
             "FAKE_TRANSCRIPT": self.transcript,
             "FAKE_FAIL_STATUS": str(self.fail_status) if self.fail_status else None,
+            "FAKE_REQUEST_LOG": self.request_log,
         }
         env.update({key: value for key, value in optional.items() if value is not None})
         env.update(self.extra_env)

@@ -13,6 +13,8 @@ Knobs (environment variables):
   FAKE_REPORT_MODULE   import this module and report its __version__ in /info
   FAKE_TRANSCRIPT      what /v1/transcribe hears (audio must be non-empty base64, else 400)
   FAKE_FAIL_STATUS     answer every /v1/* request with this status and a transient error
+  FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
+                       before FAKE_SLOW_MS and FAKE_CRASH_AFTER act
 /v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per
 character of silence at 16 kHz.
 """
@@ -50,6 +52,15 @@ class FakeState:
         self.repair_to = os.environ.get("FAKE_REPAIR_TO", "the")
         self.transcript = os.environ.get("FAKE_TRANSCRIPT", "hello world")
         self.fail_status = int(os.environ.get("FAKE_FAIL_STATUS", "0") or 0)
+        self.request_log = os.environ.get("FAKE_REQUEST_LOG")
+
+    def note_request(self, path: str) -> None:
+        """One line per /v1/* POST, written before the request is served."""
+        if not self.request_log or not path.startswith("/v1/"):
+            return
+        with self.lock, open(self.request_log, "a", encoding="utf-8") as log:
+            log.write(path + "\n")
+            log.flush()
 
     def load(self) -> None:
         time.sleep(self.load_s)
@@ -181,6 +192,7 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 )
 
         def do_POST(self) -> None:
+            state.note_request(self.path)
             length = int(self.headers.get("Content-Length", "0") or 0)
             raw = self.rfile.read(length) if length else b"{}"
             with state.lock:

@@ -6,15 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from voxnode.supervisor.port_choice import free_port
+from voxnode.testing.waiting import eventually
 
 
 class NodeStartError(RuntimeError):
@@ -33,6 +34,17 @@ class RunningNode:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def agent(self) -> dict[str, Any]:
+        """GET /v1/agent: the scheduler connection's state (node_id, running_jobs, ...)."""
+        with self.client() as client:
+            view: dict[str, Any] = client.get("/v1/agent").json()
+        return view
+
+    def node_id(self) -> str | None:
+        """The node_id its scheduler gave it (None before the first registration)."""
+        node_id: str | None = self.agent().get("node_id")
+        return node_id
 
     def stop(self, timeout_s: float = 30.0) -> int:
         if self.process.poll() is None:
@@ -96,15 +108,17 @@ def wait_for_health(
 ) -> None:
     """Until GET url/health answers 200; `error` with the log's tail if the process exits
     or the time runs out."""
-    deadline = time.monotonic() + timeout_s
     with httpx.Client(base_url=url, timeout=2.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if process.poll() is not None:
                 raise error(f"{process.args!r} exited with {process.returncode}: {log()[-2000:]}")
             try:
-                if client.get("/health").status_code == 200:
-                    return
+                return client.get("/health").status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise error(f"{url} not healthy within {timeout_s} s: {log()[-2000:]}")
+                return False
+
+        try:
+            eventually(healthy, timeout_s=timeout_s, interval_s=0.1, what=f"{url}/health")
+        except AssertionError:
+            raise error(f"{url} not healthy within {timeout_s} s: {log()[-2000:]}") from None

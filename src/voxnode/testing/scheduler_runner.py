@@ -1,4 +1,5 @@
-"""Run `voxnode dev-scheduler` in a subprocess for tests (kill it, start it again)."""
+"""Run `voxnode dev-scheduler` in a subprocess for tests (kill it, start it again), and read
+what it saw: its nodes, their heartbeats, every message it received."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from voxnode.supervisor.port_choice import free_port
+from voxnode.testing.fake_speech import PCM16
 from voxnode.testing.node_runner import wait_for_health
+from voxnode.testing.waiting import eventually
 
 
 @dataclass(slots=True)
@@ -37,6 +41,62 @@ class RunningScheduler:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def log(self, **match: Any) -> list[dict[str, Any]]:
+        """GET /v1/log: every message received, in arrival order; only the entries whose
+        fields equal `match` (type, node_id, job_id, code, ...)."""
+        with self.client() as client:
+            entries: list[dict[str, Any]] = client.get("/v1/log").json()
+        return [e for e in entries if all(e.get(k) == v for k, v in match.items())]
+
+    def node(self, node_id: str | None, *, ready: bool = False) -> dict[str, Any] | None:
+        """The scheduler's view of the node; with ready, only once a heartbeat gave it pairs."""
+        if node_id is None:
+            return None
+        with self.client() as client:
+            for node in client.get("/v1/nodes").json():
+                if node["node_id"] == node_id and (node["pairs"] or not ready):
+                    found: dict[str, Any] = node
+                    return found
+        return None
+
+    def last_heartbeat(self, node_id: str | None) -> dict[str, Any]:
+        seen = self.node(node_id)
+        assert seen is not None and seen["heartbeats"], f"no heartbeat from {node_id}"
+        beat: dict[str, Any] = seen["heartbeats"][-1]
+        return beat
+
+    def submit(self, *, wait: bool = True, **fields: Any) -> dict[str, Any]:
+        """POST /v1/jobs (en -> zh, PCM16 audio unless `fields` say otherwise): the job's view,
+        with its outcome when `wait`."""
+        body = {"src_lang": "en", "tgt_lang": "zh", "audio": PCM16, "wait": wait, **fields}
+        with self.client(timeout_s=120) as client:
+            answer = client.post("/v1/jobs", json=body)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def barrier(self, node_id: str, timeout_s: float = 20.0) -> None:
+        """Return once everything `node_id` had sent before this call has been received.
+
+        Sends the node a node_control it does not know; the node answers node_error
+        UNKNOWN_COMMAND through the same FIFO outbox and connection as all its messages,
+        and this scheduler logs what it receives in arrival order. So when that answer is
+        in the log, whatever the node had put in its outbox before is in the log too: a
+        test can say "this never came" without sleeping.
+        """
+        match = {"node_id": node_id, "type": "node_error", "code": "UNKNOWN_COMMAND"}
+        before = len(self.log(**match))
+        with self.client() as client:
+            sent = client.post(
+                f"/v1/nodes/{node_id}/control", json={"command": "barrier", "reason": "test"}
+            )
+        assert sent.status_code == 200, sent.text
+        eventually(
+            lambda: len(self.log(**match)) > before,
+            timeout_s=timeout_s,
+            what=f"{node_id} to answer the barrier (node_error UNKNOWN_COMMAND)",
+        )
 
 
 @contextmanager

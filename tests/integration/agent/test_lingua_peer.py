@@ -1,6 +1,6 @@
-"""A scheduler written here from lingua1.md's field lists alone: plain dicts over a plain
-WebSocket server, none of VoxNode's contracts. The node must register, heartbeat, answer
-job_assign, and refuse what the origin node refuses."""
+"""A scheduler written from lingua1.md's field lists alone (voxnode.testing.lingua_peer):
+plain dicts over a plain WebSocket server, none of VoxNode's contracts. The node must
+register, heartbeat, answer job_assign, and refuse what the origin node refuses."""
 
 from __future__ import annotations
 
@@ -12,14 +12,8 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection
 
-from tests.integration.agent.conftest import FAST_AGENT, PCM16, preinstall
-from tests.integration.agent.lingua_peer import (
-    LinguaPeer,
-    heartbeat_with_pairs,
-    receive,
-    register,
-)
-from voxnode.testing import run_node_process
+from voxnode.testing import FAST_AGENT_ENV, PCM16, preinstall_speech_services, run_node_process
+from voxnode.testing.lingua_peer import LinguaPeer, heartbeat_with_pairs, receive, register
 
 
 def job_assign(job_id: str, utterance_index: int) -> dict[str, Any]:
@@ -39,8 +33,8 @@ def job_assign(job_id: str, utterance_index: int) -> dict[str, Any]:
 def peer_and_node(tmp_path: Path) -> Iterator[tuple[LinguaPeer, ServerConnection]]:
     with LinguaPeer() as peer:
         home = tmp_path / "home"
-        preinstall(home, tmp_path / "packages")
-        env = {**FAST_AGENT, "VOXNODE_SCHEDULER_URL": peer.url}
+        preinstall_speech_services(home, tmp_path / "packages")
+        env = {**FAST_AGENT_ENV, "VOXNODE_SCHEDULER_URL": peer.url}
         with run_node_process(home, env=env):
             yield peer, peer.connection()
 

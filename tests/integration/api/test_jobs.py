@@ -6,18 +6,16 @@ import base64
 import os
 import signal
 import threading
-import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import MakePackage
-from tests.integration.api.test_node_api import assert_error
-from tests.integration.conftest import wait_state
 from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import NodeSettings, PipelineSettings
-from voxnode.testing import FakeKnobs
+from voxnode.testing import FakeKnobs, MakePackage, assert_error, eventually, wait_state
 
 AUDIO = base64.b64encode(b"\x01\x00" * 1600).decode()
 
@@ -94,23 +92,28 @@ def test_failed_translation_and_tts_still_return_the_text(
 
 
 def test_failover_to_the_second_asr_when_the_first_is_killed_mid_job(
-    api: TestClient, make_package: MakePackage
+    api: TestClient, make_package: MakePackage, tmp_path: Path
 ) -> None:
-    speech_services(api, make_package, slow_ms=1500)
+    requests = tmp_path / "asr-a-requests.log"
+    speech_services(api, make_package, slow_ms=1500, request_log=str(requests))
     install(api, make_package, "asr-b", service_type="asr", lang="en",
             knobs=FakeKnobs(transcript="from b"))  # fmt: skip
     slow = wait_state(api, "asr-a", "ready")
     wait_state(api, "asr-b", "ready")
     api.post("/v1/services/asr-b/stop")  # asr-a is the only ready one: the job goes there
+    before_kill: list[str] = []
 
-    def kill_soon() -> None:
-        time.sleep(0.5)
+    def kill_mid_job() -> None:
+        """SIGKILL asr-a once the job's transcribe is inside it (1.5 s before its answer)."""
+        heard = eventually(lambda: logged(requests), what="the job's request to reach asr-a")
+        before_kill.extend(heard)
         os.kill(slow["pid"], signal.SIGKILL)
 
-    killer = threading.Thread(target=kill_soon)
+    killer = threading.Thread(target=kill_mid_job)
     killer.start()
     result = job(api, want_audio=False)
     killer.join()
+    assert before_kill == ["/v1/transcribe"]  # exactly the job's one request, then the kill
     assert result["status"] == "ok", result
     assert result["services"]["asr"] in ("asr-a", "asr-b")  # restarted, or b started on demand
     assert result["text_asr"] in ("teh meeting starts now", "from b")
@@ -135,6 +138,21 @@ def test_failover_skips_a_failing_service_and_cools_it_down(
     wait_state(api, "asr-ok", "ready")
     texts = {job(api, want_audio=False, tgt_lang="zh")["text_asr"] for _ in range(3)}
     assert texts == {"ok"}
+    # the first job tried asr-bad and failed over; cooled down, it got nothing more
+    assert (requests_served(api, "asr-bad"), requests_served(api, "asr-ok")) == (1, 3)
+
+
+def logged(path: Path) -> list[str]:
+    """The complete lines of a fake service's request log (none while it has no file)."""
+    text = path.read_text() if path.exists() else ""
+    return text[: text.rfind("\n") + 1].splitlines()
+
+
+def requests_served(api: TestClient, service_id: str) -> int:
+    """The /v1/* requests the fake service counted (its GET /info)."""
+    url = api.get(f"/v1/services/{service_id}").json()["url"]
+    count: int = httpx.get(f"{url}/info", timeout=5, trust_env=False).json()["requests"]
+    return count
 
 
 def test_stopped_service_starts_on_demand(api: TestClient, make_package: MakePackage) -> None:

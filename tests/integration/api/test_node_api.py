@@ -11,11 +11,9 @@ from typing import Any
 import psutil
 from fastapi.testclient import TestClient
 
-from tests.conftest import MakePackage
-from tests.integration.conftest import wait_state
 from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import NodeSettings, RepairTriggerSettings
-from voxnode.testing import FakeKnobs
+from voxnode.testing import FakeKnobs, MakePackage, assert_error, wait_state
 
 
 def repair(api: TestClient, text: str, lang: str = "en", **extra: Any) -> dict[str, Any]:
@@ -26,15 +24,6 @@ def repair(api: TestClient, text: str, lang: str = "en", **extra: Any) -> dict[s
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code
-    assert error["category"] in ("transient", "permanent", "bad_input")
-    assert error["message"]
-    return error
 
 
 def test_install_route_uninstall_while_running(api: TestClient, make_package: MakePackage) -> None:

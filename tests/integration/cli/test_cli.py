@@ -8,16 +8,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from tests.conftest import REPO, MakePackage
-from voxnode.testing import FakeKnobs, free_port, run_node_process
+from voxnode.testing import FakeKnobs, MakePackage, eventually, free_port, run_node_process
 
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "hello-repair"
 
 
@@ -39,13 +38,17 @@ def services(home: Path) -> list[dict[str, Any]]:
 
 
 def wait_ready(home: Path, service_id: str, timeout_s: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        row = next(r for r in services(home) if r["service_id"] == service_id)
-        if row["state"] == "ready":
-            return row
-        assert time.monotonic() < deadline, row
-        time.sleep(0.2)
+    """`voxnode services --json` until the service's row says ready; that row."""
+    last: dict[str, Any] = {}
+
+    def ready() -> dict[str, Any] | None:
+        nonlocal last
+        last = next(r for r in services(home) if r["service_id"] == service_id)
+        return last if last["state"] == "ready" else None
+
+    return eventually(
+        ready, timeout_s=timeout_s, interval_s=0.2, what=lambda: f"{service_id} ready: {last}"
+    )
 
 
 def gone(pid: int) -> bool:
@@ -136,10 +139,7 @@ def test_node_killed_9_its_orphans_are_ended_at_next_start(
         assert not gone(pid)  # the child outlived its node
     env = {"VOXNODE_SUPERVISOR__STOP_GRACE_S": "0.5"}
     with run_node_process(home, env=env, args=("--no-autostart",)):
-        deadline = time.monotonic() + 10
-        while not gone(pid):
-            assert time.monotonic() < deadline, "orphan still alive"
-            time.sleep(0.1)
+        eventually(lambda: gone(pid), timeout_s=10, interval_s=0.1, what="the orphan to end")
 
 
 @pytest.mark.slow
@@ -162,10 +162,12 @@ def test_killed_in_the_middle_of_an_install(home: Path, make_package: MakePackag
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while not list((home / "staging").glob("*/package/.venv")):
-        assert proc.poll() is None and time.monotonic() < deadline, "install ended before the kill"
-        time.sleep(0.02)
+
+    def building() -> bool:
+        assert proc.poll() is None, "install ended before the kill"
+        return bool(list((home / "staging").glob("*/package/.venv")))
+
+    eventually(building, timeout_s=60, interval_s=0.02, what="the install to build its venv")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert (home / "registry.json").read_bytes() == before

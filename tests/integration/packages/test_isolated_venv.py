@@ -6,10 +6,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import MakePackage
-from tests.integration.conftest import wait_state
 from voxnode.contracts.node_settings import NodeSettings
-from voxnode.testing import FakeKnobs
+from voxnode.testing import FakeKnobs, MakePackage, wait_state
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.conftest import wait_state
-from tests.integration.engines.conftest import DEFAULT, models_cache_dir
 from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import ModelSettings, NodeSettings, RepairTriggerSettings
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
+from voxnode.testing import eventually, wait_state
+from voxnode.testing.test_models import DEFAULT, models_cache_dir
 
 PACKAGES = Path(__file__).parents[3] / "packages"
 
@@ -85,10 +84,15 @@ def test_a_killed_zh_service_degrades_to_pass_and_comes_back(node: TestClient) -
     os.kill(int(status["pid"]), signal.SIGKILL)
     answer = repair(node, "我们在会议是开会", "zh", deadline_ms=500)
     assert answer["decision"] == "PASS" and answer["text_out"] == "我们在会议是开会"
-    deadline = time.monotonic() + 120
-    while node.get("/v1/services/semantic-repair-zh").json().get("pid") in (None, status["pid"]):
-        assert time.monotonic() < deadline, "the supervisor did not restart the service"
-        time.sleep(0.2)
+    eventually(
+        lambda: (
+            node.get("/v1/services/semantic-repair-zh").json().get("pid")
+            not in (None, status["pid"])
+        ),
+        timeout_s=120,
+        interval_s=0.2,
+        what="the supervisor to restart the service (a new pid)",
+    )
     wait_state(node, "semantic-repair-zh", "ready", timeout_s=120)
     again = repair(node, "我们在会议是开会", "zh", session_id="fresh")
     assert again["text_out"] == "我们在会议室开会"

@@ -14,7 +14,6 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import MakePackage, fast_supervisor
 from voxnode.contracts.errors import NotReadyError
 from voxnode.contracts.node_settings import SupervisorSettings
 from voxnode.contracts.service_manifest import load_manifest
@@ -25,7 +24,7 @@ from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.process_supervisor import ProcessSupervisor
 from voxnode.supervisor.runtime_status import RuntimeStatus
 from voxnode.supervisor.service_process import StartError
-from voxnode.testing import FakeKnobs
+from voxnode.testing import FakeKnobs, MakePackage, eventually_async, fast_supervisor
 
 pytestmark = pytest.mark.anyio
 
@@ -51,14 +50,6 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[object]:
     yield make
     for supervisor in made:
         await supervisor.shutdown()
-
-
-async def wait_for(predicate, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_start_waits_for_health_ok_and_warmed(
@@ -148,7 +139,7 @@ async def test_kill_9_is_restarted(make_supervisor, make_package) -> None:
     first = await supervisor.start("svc")
     assert first.pid is not None
     os.kill(first.pid, signal.SIGKILL)
-    await wait_for(
+    await eventually_async(
         lambda: (
             supervisor.status("svc").state is ServiceState.READY
             and supervisor.status("svc").pid != first.pid
@@ -166,15 +157,15 @@ async def test_crash_loop_stops_restarting(make_supervisor, make_package) -> Non
     supervisor.add_listener(seen.append)
     await supervisor.start("svc")
     for _ in range(3):
-        await wait_for(lambda: supervisor.status("svc").state is ServiceState.READY)
+        await eventually_async(lambda: supervisor.status("svc").state is ServiceState.READY)
         async with supervisor.lease("svc") as proc, httpx.AsyncClient() as client:
             for _ in range(2):
                 try:
                     await client.post(f"{proc.url}/v1/echo", json={})
                 except httpx.HTTPError:
                     break
-        await wait_for(lambda: supervisor.status("svc").state is not ServiceState.READY)
-    await wait_for(lambda: "crash loop" in (supervisor.status("svc").last_error or ""))
+        await eventually_async(lambda: supervisor.status("svc").state is not ServiceState.READY)
+    await eventually_async(lambda: "crash loop" in (supervisor.status("svc").last_error or ""))
     assert supervisor.status("svc").state is ServiceState.FAILED
     assert supervisor.status("svc").restarts == 2
     assert "crashing after 1 requests" in (supervisor.status("svc").last_error or "")
@@ -202,9 +193,9 @@ async def test_unhealthy_service_is_restarted(
     supervisor.add(spec(make_package("svc", knobs=FakeKnobs(unhealthy_file=str(flag)))))
     first = await supervisor.start("svc")
     flag.touch()
-    await wait_for(lambda: supervisor.status("svc").restarts == 1)
+    await eventually_async(lambda: supervisor.status("svc").restarts == 1)
     flag.unlink()
-    await wait_for(lambda: supervisor.status("svc").state is ServiceState.READY)
+    await eventually_async(lambda: supervisor.status("svc").state is ServiceState.READY)
     assert supervisor.status("svc").pid != first.pid
 
 
@@ -237,23 +228,29 @@ async def test_on_demand_start_with_bounded_wait(make_supervisor, make_package) 
     assert status.state is ServiceState.READY
     with pytest.raises(NotReadyError):
         await supervisor.ensure_ready("slow", timeout_s=0.3)
-    await wait_for(lambda: supervisor.status("slow").state is ServiceState.READY)  # kept starting
+    await eventually_async(
+        lambda: supervisor.status("slow").state is ServiceState.READY
+    )  # kept starting
 
 
 async def test_idle_service_is_stopped_after_ttl(make_supervisor, make_package) -> None:
     supervisor = await make_supervisor(fast_supervisor(idle_stop_s=0.5))
     supervisor.add(spec(make_package("svc")))
     await supervisor.start("svc")
-    await wait_for(lambda: supervisor.status("svc").state is ServiceState.STOPPED, timeout_s=5)
+    await eventually_async(
+        lambda: supervisor.status("svc").state is ServiceState.STOPPED, timeout_s=5
+    )
     status = await supervisor.ensure_ready("svc", timeout_s=10)
     assert status.state is ServiceState.READY
 
 
 async def test_replace_lets_inflight_request_finish_on_old_version(
-    make_supervisor, make_package
+    make_supervisor, make_package, tmp_path: Path
 ) -> None:
+    requests = tmp_path / "requests.log"
+    knobs = FakeKnobs(slow_ms=1500, request_log=str(requests))
     supervisor = await make_supervisor()
-    supervisor.add(spec(make_package("svc", version="1.0.0", knobs=FakeKnobs(slow_ms=1500))))
+    supervisor.add(spec(make_package("svc", version="1.0.0", knobs=knobs)))
     old = await supervisor.start("svc")
 
     async def slow_request() -> dict[str, object]:
@@ -261,13 +258,16 @@ async def test_replace_lets_inflight_request_finish_on_old_version(
             return (await client.post(f"{proc.url}/v1/echo", json={"n": 1})).json()  # type: ignore[no-any-return]
 
     inflight = asyncio.create_task(slow_request())
-    await asyncio.sleep(0.3)
+    await eventually_async(
+        lambda: requests.exists() and requests.read_text() == "/v1/echo\n",
+        what="the slow request to reach the old version",
+    )
     await supervisor.replace(spec(make_package("svc", version="2.0.0")))
     new = supervisor.status("svc")
     assert new.version == "2.0.0" and new.pid != old.pid
     answer = await inflight
     assert answer["pid"] == old.pid  # finished on the version it started with
-    await wait_for(
+    await eventually_async(
         lambda: not psutil.pid_exists(old.pid) or psutil.Process(old.pid).status() == "zombie"
     )
 
@@ -297,7 +297,7 @@ async def test_orphans_of_a_crashed_node_are_ended(tmp_path: Path, make_package)
     )
     reaped = await second.open()
     assert reaped == ["svc"]
-    await wait_for(
+    await eventually_async(
         lambda: not psutil.pid_exists(status.pid) or psutil.Process(status.pid).status() == "zombie"
     )
     await second.shutdown()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MakePackage
 from voxnode.contracts.errors import BadInputError, ConflictError, NotFoundError, VoxnodeError
 from voxnode.contracts.node_settings import PackageSettings
 from voxnode.contracts.service_manifest import ManifestError
@@ -20,6 +19,7 @@ from voxnode.packages.package_installer import PackageInstaller
 from voxnode.packages.package_source import ChecksumError
 from voxnode.packages.registry import Registry
 from voxnode.packages.safe_extract import UnsafeArchiveError
+from voxnode.testing import MakePackage
 
 
 @pytest.fixture

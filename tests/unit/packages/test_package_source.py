@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MakePackage
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.node_settings import PackageSettings
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 from voxnode.packages.package_source import ChecksumError, DownloadError
+from voxnode.testing import MakePackage
 
 
 class Files:

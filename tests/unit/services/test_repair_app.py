@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from voxnode.contracts.repair import Decision, RepairRequest, RepairResponse
 from voxnode.services.common.repair_app import create_repair_app
 from voxnode.services.common.repair_settings import RepairServiceSettings
+from voxnode.testing import eventually
 
 
 class SlowUpper:
@@ -58,11 +59,12 @@ def client(repairer: SlowUpper) -> Iterator[TestClient]:
 
 
 def wait_warm(client: TestClient) -> None:
-    for _ in range(100):
-        if client.get("/health").json()["warmed"]:
-            return
-        time.sleep(0.02)
-    raise AssertionError("never warmed")
+    eventually(
+        lambda: client.get("/health").json()["warmed"],
+        timeout_s=5,
+        interval_s=0.02,
+        what="the service to warm up",
+    )
 
 
 def test_not_ready_until_a_real_repair_went_through(
@@ -115,9 +117,10 @@ def test_a_repairer_that_fails_to_load_reports_error() -> None:
             raise FileNotFoundError("zh_CN.lm")
 
     with TestClient(create_repair_app(Broken(), RepairServiceSettings())) as api:
-        for _ in range(100):
-            health = api.get("/health").json()
-            if health["status"] != "loading":
-                break
-            time.sleep(0.02)
+        health = eventually(
+            lambda: (answer := api.get("/health").json())["status"] != "loading" and answer,
+            timeout_s=5,
+            interval_s=0.02,
+            what="the load to end",
+        )
         assert health["status"] == "error" and "zh_CN.lm" in health["detail"]["error"]

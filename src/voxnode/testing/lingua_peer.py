@@ -1,17 +1,19 @@
 """A scheduler peer for tests, written from lingua1.md's field lists alone: a plain
-WebSocket server that hands each node connection to the test, which speaks plain dicts."""
+WebSocket server that hands each node connection to the test, which speaks plain dicts
+(none of VoxNode's contracts, so that the node is checked against lingua's shapes)."""
 
 from __future__ import annotations
 
 import json
 import queue
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
 from websockets.sync.server import Server, ServerConnection, serve
 
-from voxnode.testing import free_port
+from voxnode.supervisor.port_choice import free_port
 
 
 class LinguaPeer:
@@ -37,7 +39,7 @@ class LinguaPeer:
     def connection(self, timeout_s: float = 20.0) -> ServerConnection:
         """The newest node connection (older ones were given up by their node)."""
         newest = self._connections.get(timeout=timeout_s)
-        while not self._connections.empty():
+        while not self._connections.empty():  # drains what is queued; never waits
             newest = self._connections.get_nowait()
         return newest
 
@@ -47,11 +49,22 @@ class LinguaPeer:
 
 
 def receive(connection: ServerConnection, kind: str, timeout_s: float = 15.0) -> dict[str, Any]:
-    """The next message of this type (others, such as heartbeats, are skipped)."""
-    while True:
-        message: dict[str, Any] = json.loads(connection.recv(timeout=timeout_s))
+    """The next message of this type within `timeout_s` (others, such as heartbeats, are
+    skipped); AssertionError naming the skipped types when none comes."""
+    deadline = time.monotonic() + timeout_s
+    skipped: list[str] = []
+    while True:  # reads the socket until the message arrives
+        left = deadline - time.monotonic()
+        try:
+            raw = connection.recv(timeout=max(left, 0.0))
+        except TimeoutError:
+            raise AssertionError(
+                f"no {kind} within {timeout_s:g} s (received only: {skipped or 'nothing'})"
+            ) from None
+        message: dict[str, Any] = json.loads(raw)
         if message["type"] == kind:
             return message
+        skipped.append(str(message["type"]))
 
 
 def register(connection: ServerConnection, node_id: str) -> dict[str, Any]:
@@ -64,8 +77,10 @@ def register(connection: ServerConnection, node_id: str) -> dict[str, Any]:
 
 
 def heartbeat_with_pairs(connection: ServerConnection, timeout_s: float = 20.0) -> dict[str, Any]:
-    """Heartbeats until one offers a language pair (services come up after registration)."""
-    while True:
-        beat = receive(connection, "node_heartbeat", timeout_s)
+    """The first heartbeat within `timeout_s` that offers a language pair (services come up
+    after registration)."""
+    deadline = time.monotonic() + timeout_s
+    while True:  # reads heartbeats until one has pairs
+        beat = receive(connection, "node_heartbeat", max(deadline - time.monotonic(), 0.0))
         if beat["language_capabilities"]["pairs"]:
             return beat
