@@ -111,6 +111,8 @@ def _value(
         return _other_than(default, list(arguments))
     if origin is list:
         return [_value(arguments[0] if arguments else str, [], None, overrides)]
+    if origin is tuple:
+        return tuple(_value(a, [], None, overrides) for a in arguments if a is not Ellipsis)
     if origin is dict:
         key, item = arguments or (str, Any)
         return {_value(key, [], None, overrides): _value(item, [], None, overrides)}
