@@ -15,13 +15,17 @@ from voxnode.contracts.errors import (
     ErrorCategory,
     ErrorDetail,
     VoxnodeError,
+    openai_error_type,
 )
 
 log = logging.getLogger(__name__)
 
 
 def error_response(status: int, code: str, category: ErrorCategory, message: str) -> JSONResponse:
-    body = ErrorBody(error=ErrorDetail(code=code, category=category, message=message))
+    detail = ErrorDetail(
+        code=code, category=category, message=message, type=openai_error_type(status)
+    )
+    body = ErrorBody(error=detail)
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
@@ -30,13 +34,19 @@ async def _voxnode_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.category, exc.message)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
+"""OpenAI answers an invalid request with 400, which its clients raise as BadRequestError;
+the node's own routes answer 422."""
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err['loc'] if p != 'body')}: {err['msg']}"
         for err in exc.errors()
     )
-    return error_response(422, "INVALID_REQUEST", BadInputError.category, problems)
+    status = 400 if request.url.path in OPENAI_PATHS else 422
+    return error_response(status, "INVALID_REQUEST", BadInputError.category, problems)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

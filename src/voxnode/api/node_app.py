@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
-from voxnode.api import models_routes, services_routes
+from voxnode.api import models_routes, openai_routes, services_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
@@ -35,11 +35,13 @@ class NodeHealth(BaseModel):
     ready: int
 
 
-def create_app(settings: NodeSettings) -> FastAPI:
+def create_app(settings: NodeSettings, *, public_url: str | None = None) -> FastAPI:
+    """`public_url`: where this node answers (services reach the model host through it)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
-        async with open_node_pipeline(settings, metrics) as pipeline:
+        async with open_node_pipeline(settings, metrics, node_url=public_url) as pipeline:
             models = open_model_store(settings)
             agent = None
             if settings.scheduler_url:
@@ -48,6 +50,7 @@ def create_app(settings: NodeSettings) -> FastAPI:
             app.state.node = NodeState(
                 settings=settings,
                 host=pipeline.host,
+                client=pipeline.client,
                 repair=pipeline.repair,
                 jobs=pipeline.jobs,
                 models=models,
@@ -66,6 +69,7 @@ def create_app(settings: NodeSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
+    app.include_router(openai_routes.router)
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:

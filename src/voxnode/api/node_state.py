@@ -11,6 +11,7 @@ from voxnode.contracts.node_settings import NodeSettings
 from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
 from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_client import ServiceClient
 from voxnode.pipeline.service_host import ServiceHost
 
 
@@ -18,6 +19,7 @@ from voxnode.pipeline.service_host import ServiceHost
 class NodeState:
     settings: NodeSettings
     host: ServiceHost
+    client: ServiceClient
     repair: RepairRouter
     jobs: JobOrchestrator
     models: ModelStore

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import typer
 
+from voxnode.api.node_state import NodeState
+from voxnode.cli.local_node import local_node
 from voxnode.cli.models_cli import pull_with_progress
 from voxnode.cli.translate_cli import describe
 from voxnode.contracts.errors import VoxnodeError
@@ -24,7 +26,6 @@ from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.speech import SynthesizedAudio, SynthesizeRequest
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.packages.shipped_packages import shipped_package
-from voxnode.pipeline.node_pipeline import NodePipeline, open_node_pipeline
 
 CORE = ["asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
 CHINESE_VOICE = "tts-zh"
@@ -51,7 +52,7 @@ def run_demo(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) ->
 
 
 async def _run(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) -> int:
-    async with open_node_pipeline(settings) as node:
+    async with local_node(settings) as node:
         wanted = CORE + ([CHINESE_VOICE] if with_chinese_voice else [])
         await _install(node, wanted)
         ready = await _start(node, wanted)
@@ -73,7 +74,7 @@ async def _run(settings: NodeSettings, out_dir: Path, with_chinese_voice: bool) 
     return 0
 
 
-async def _install(node: NodePipeline, wanted: list[str]) -> None:
+async def _install(node: NodeState, wanted: list[str]) -> None:
     installed = {spec.service_id for spec in node.host.supervisor.specs()}
     for service_id in wanted:
         if service_id in installed:
@@ -88,7 +89,7 @@ async def _install(node: NodePipeline, wanted: list[str]) -> None:
         typer.echo(f"install {service_id}: done ({time.monotonic() - started:.1f} s)")
 
 
-async def _start(node: NodePipeline, wanted: list[str]) -> set[str]:
+async def _start(node: NodeState, wanted: list[str]) -> set[str]:
     ready: set[str] = set()
     for service_id in wanted:
         if not node.host.supervisor.has(service_id):
@@ -104,7 +105,7 @@ async def _start(node: NodePipeline, wanted: list[str]) -> set[str]:
     return ready
 
 
-async def _speak(node: NodePipeline, text: str, lang: str) -> bytes:
+async def _speak(node: NodeState, text: str, lang: str) -> bytes:
     reply = await node.client.call(
         ServiceType.TTS, [lang], SynthesizeRequest(text=text, lang=lang), SynthesizedAudio,
         deadline=time.monotonic() + 120,

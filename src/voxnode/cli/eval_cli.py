@@ -17,12 +17,12 @@ from typing import Any
 import typer
 
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, settings_for
+from voxnode.cli.local_node import local_node
 from voxnode.cli.node_client import NodeClient, find_node
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.evaluation.repair_metrics import RepairScore
-from voxnode.pipeline.node_pipeline import open_node_pipeline
 
 eval_app = typer.Typer(help="Measure repair quality on a dev set", no_args_is_help=True)
 
@@ -79,7 +79,7 @@ async def _in_process(
     home: Path | None, lang: str, requests: list[RepairRequest]
 ) -> list[dict[str, Any]]:
     settings = settings_for(home).model_copy(update={"autostart": False})
-    async with open_node_pipeline(settings) as node:
+    async with local_node(settings) as node:
         for spec in node.client.serving(ServiceType.SEMANTIC_REPAIR, [lang]):
             await node.host.supervisor.ensure_ready(spec.service_id, timeout_s=900)
         answers = []

@@ -74,7 +74,9 @@ def up(
     typer.echo(f"voxnode: API and dashboard on {url} (home {settings.home})", err=True)
     if settings.scheduler_url:
         typer.echo(f"voxnode: joining the scheduler at {settings.scheduler_url}", err=True)
-    config = uvicorn.Config(create_app(settings), log_level="info", lifespan="on", ws="websockets")
+    local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    app = create_app(settings, public_url=f"http://{local}:{bound_port}")
+    config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets")
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers the re-raise returns here instead of killing the process before clean-up.
     for sig in (signal.SIGTERM, signal.SIGINT):

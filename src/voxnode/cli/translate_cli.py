@@ -12,12 +12,12 @@ from typing import Any
 import typer
 
 from voxnode.cli.cli_support import settings_for
+from voxnode.cli.local_node import local_node
 from voxnode.cli.node_client import find_node
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.job import JobRequest
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.speech import AudioFormat
-from voxnode.pipeline.node_pipeline import open_node_pipeline
 
 SUFFIX_FORMATS = {
     ".wav": AudioFormat.WAV, ".opus": AudioFormat.OPUS, ".ogg": AudioFormat.OPUS,
@@ -56,7 +56,7 @@ def run_job(settings: NodeSettings, request: JobRequest) -> dict[str, Any]:
         return answer
 
     async def local() -> dict[str, Any]:
-        async with open_node_pipeline(settings) as local:
+        async with local_node(settings) as local:
             return (await local.jobs.run(request)).model_dump(mode="json")
 
     return asyncio.run(local())

@@ -1,6 +1,7 @@
 """The one error shape of every VoxNode HTTP face, and the exception that carries it.
 
-`{"error": {"code": "...", "category": "transient|permanent|bad_input", "message": "..."}}`
+`{"error": {"code": "...", "category": "transient|permanent|bad_input", "message": "...",
+"type": "..."}}`: `type` is OpenAI's, so the OpenAI face needs no second shape.
 Retry and failover look at `category`, never at message text; the HTTP status comes from
 the exception's `status`, never from matching its message.
 """
@@ -22,6 +23,21 @@ class ErrorDetail(BaseModel):
     code: str
     category: ErrorCategory
     message: str
+    type: str = "server_error"
+    """OpenAI's error type, so that OpenAI clients read VoxNode's errors as theirs
+    (invalid_request_error, authentication_error, rate_limit_error, server_error, ...)."""
+
+
+_OPENAI_TYPES = {
+    401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+    409: "conflict_error", 429: "rate_limit_error",
+}  # fmt: skip
+
+
+def openai_error_type(status: int) -> str:
+    if status in _OPENAI_TYPES:
+        return _OPENAI_TYPES[status]
+    return "server_error" if status >= 500 else "invalid_request_error"
 
 
 class ErrorBody(BaseModel):
@@ -44,9 +60,11 @@ class VoxnodeError(Exception):
             self.status = status
 
     def body(self) -> ErrorBody:
-        return ErrorBody(
-            error=ErrorDetail(code=self.code, category=self.category, message=self.message)
-        )
+        detail = ErrorDetail(
+            code=self.code, category=self.category, message=self.message,
+            type=openai_error_type(self.status),
+        )  # fmt: skip
+        return ErrorBody(error=detail)
 
 
 class BadInputError(VoxnodeError):

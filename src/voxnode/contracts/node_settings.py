@@ -88,6 +88,11 @@ class PipelineSettings(BaseModel):
     nmt_timeout_ms: int = Field(30000, gt=0)
     tts_timeout_ms: int = Field(30000, gt=0)
     """Each stage's budget, on-demand starts included; repair has repair.timeout_ms."""
+    llm_timeout_ms: int = Field(300_000, gt=0)
+    """A chat or completion through the node's OpenAI face, from request to last token."""
+    llm_first_token_timeout_ms: int | None = Field(None, gt=0)
+    """A streamed answer that has not started within this moves on to the next llm
+    service (None: only the whole budget bounds it; a cold model load takes seconds)."""
     on_demand_wait_s: float = Field(120.0, ge=0)
     """How long a call waits for a stopped service it starts (model loads take seconds);
     the call's own deadline bounds it too (a repair's is 2 s)."""
@@ -113,6 +118,13 @@ class ModelSettings(BaseModel):
     download_stall_timeout_s: float = Field(30.0, gt=0)
     """No byte for this long: the connection is dropped and the download resumed."""
     download_attempts: int = Field(6, ge=1)
+    idle_ttl_s: float = Field(600.0, gt=0)
+    """The model host unloads a model unused for this long (seed 003: 10 minutes)."""
+    memory_reserve_mb: int = Field(512, ge=0)
+    """RAM (or VRAM) a model load must leave free, or idle models are evicted first and
+    then the load is refused with INSUFFICIENT_MEMORY."""
+    memory_budget_mb: int | None = Field(None, gt=0)
+    """At most this much for the models the host holds together (None: free memory rules)."""
     pip_timeout_s: float = Field(900.0, gt=0)
 
 

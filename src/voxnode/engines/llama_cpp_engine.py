@@ -11,6 +11,7 @@ the tokens a text shares with the one before it (N-best hypotheses) are not eval
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,7 @@ from voxnode.engines.llm_engine import (
     check_deadline,
     timed_chat,
 )
+from voxnode.engines.token_bans import cjk_token_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class LlamaCppEngine:
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineLoadError(f"llama.cpp could not load {config.model_path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._cjk: np.ndarray | None = None
+        """Token ids banned by Sampling.no_cjk (found on first use)."""
         self._stats = EngineStats(
             engine=self.name, model=config.model_path.name, backend=llama_backend(),
             gpu_layers=layers if layers >= 0 else int(self._llm.model.n_layer()),
@@ -164,10 +168,12 @@ class LlamaCppEngine:
         check_deadline(deadline)
         with self._lock:
             self._stats.requests += 1
+            grammar = _grammar(sampling.grammar)
+            processors = [self._ban_cjk] if sampling.no_cjk else None
             chunks = start(
                 max_tokens=sampling.max_tokens, temperature=sampling.temperature,
                 top_p=sampling.top_p, stop=list(sampling.stop) or None, seed=sampling.seed,
-                stream=True,
+                stream=True, grammar=grammar, logits_processor=processors,
             )  # fmt: skip
             produced, finish = 0, None
             try:
@@ -188,6 +194,15 @@ class LlamaCppEngine:
                 chunks.close()  # type: ignore[attr-defined]
                 self._stats.completion_tokens += produced
                 self._stats.prompt_tokens += max(int(self._llm.n_tokens) - produced, 0)
+
+    def _ban_cjk(self, _ids: Any, scores: np.ndarray) -> np.ndarray:
+        if self._cjk is None:
+            llm = self._llm
+            self._cjk = np.asarray(
+                cjk_token_ids(lambda t: bytes(llm.detokenize([t])), int(llm.n_vocab())), int
+            )
+        scores[self._cjk] = -np.inf
+        return scores
 
     def _tokens(self, text: str) -> list[int]:
         if not text:
@@ -232,6 +247,17 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
+
+
+@functools.lru_cache(maxsize=32)
+def _grammar(text: str | None) -> Any:
+    if text is None:
+        return None
+    llama_cpp = _import_llama_cpp()
+    try:
+        return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as exc:
+        raise EngineError(f"bad grammar: {exc}") from exc
 
 
 @contextmanager

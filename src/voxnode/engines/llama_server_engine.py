@@ -43,7 +43,8 @@ from voxnode.engines.llm_engine import (
     check_deadline,
     timed_chat,
 )
-from voxnode.portability.process_group import group_spawn_options, kill_group, terminate_group
+from voxnode.engines.openai_engine import openai_logprob
+from voxnode.engines.token_bans import model_cjk_token_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,9 @@ class LlamaServerEngine:
             "-ngl", str(config.gpu_layers), "--no-webui",
             *(() if config.repack else ("--no-repack",)), *config.extra_args,
         ]  # fmt: skip
-        self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, **group_spawn_options()
-        )
+        # in the caller's process group: a service the supervisor stops (or finds dead and
+        # cleans up after) takes its llama-server with it
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         # no keep-alive: llama-server drops idle connections, and a request racing that close
         # fails with "disconnected without sending a response" (a loopback connect is ~0.1 ms)
         self._client = httpx.Client(
@@ -93,6 +94,8 @@ class LlamaServerEngine:
         )
         self._closed = False
         self._lock = threading.Lock()
+        self._model_path = config.model_path
+        self._cjk: list[int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=config.parallel, thread_name_prefix="score")
         try:
             self._wait_ready(config.startup_timeout_s)
@@ -158,11 +161,11 @@ class LlamaServerEngine:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         if self._process.poll() is None:
-            terminate_group(self._process.pid)
+            self._process.terminate()
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                kill_group(self._process.pid)
+                self._process.kill()
                 self._process.wait()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
@@ -181,6 +184,8 @@ class LlamaServerEngine:
             "stream_options": {"include_usage": True},
             "logprobs": True if chat else 1,
             **({} if sampling.seed is None else {"seed": sampling.seed}),
+            **({} if sampling.grammar is None else {"grammar": sampling.grammar}),
+            **(self._cjk_ban() if sampling.no_cjk else {}),
         }  # fmt: skip
         self._stats.requests += 1
         finish: str | None = None
@@ -199,8 +204,17 @@ class LlamaServerEngine:
                 text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
                 finish = choice.get("finish_reason") or finish
                 if text:
-                    yield Piece(text, _logprob(choice.get("logprobs")))
+                    yield Piece(text, openai_logprob(choice.get("logprobs")))
         yield Piece("", finish_reason=finish or "stop", usage=usage)
+
+    def _cjk_ban(self) -> dict[str, Any]:
+        """llama-server's logit_bias (false: never) over the CJK tokens; without the Python
+        binding to read the vocabulary, a grammar with the same effect (slower)."""
+        if self._cjk is None:
+            self._cjk = model_cjk_token_ids(str(self._model_path)) or []
+        if self._cjk:
+            return {"logit_bias": [[token, False] for token in self._cjk]}
+        return {"grammar": NO_CJK_GRAMMAR}
 
     def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
         want = text.encode("utf-8")
@@ -291,18 +305,7 @@ class LlamaServerEngine:
         return Path(self._log.name).read_text(errors="replace")[-600:].strip()
 
 
-def _logprob(logprobs: Any) -> float | None:
-    """The sum over the event's tokens: chat answers list them under "content"; text
-    completions give "token_logprobs"."""
-    if not isinstance(logprobs, dict):
-        return None
-    entries = logprobs.get("content")
-    if isinstance(entries, list):
-        return sum(float(e.get("logprob", 0.0)) for e in entries) if entries else None
-    values = logprobs.get("token_logprobs")
-    if isinstance(values, list) and values:
-        return sum(float(v) for v in values if v is not None)
-    return None
+NO_CJK_GRAMMAR = r"root ::= [^\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]*"
 
 
 def _gbnf_literal(text: str) -> str:

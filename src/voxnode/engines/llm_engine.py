@@ -34,6 +34,11 @@ class Sampling:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     """None: the engine's own (greedy decoding needs none)."""
+    grammar: str | None = None
+    """A llama.cpp GBNF grammar the answer must match (engines A and B; C ignores it)."""
+    no_cjk: bool = False
+    """No Chinese or Japanese characters or fullwidth punctuation in the answer: their
+    tokens are banned (a translation into English; engines A and B)."""
 
 
 @dataclass(frozen=True, slots=True)

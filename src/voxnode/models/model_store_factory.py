@@ -39,11 +39,17 @@ def service_model_env(settings: NodeSettings) -> dict[str, str]:
     """The environment a service needs to open the node's store itself."""
     env = {"VOXNODE_MODELS__DIR": str(settings.models_dir)}
     for name, value in settings.models.model_dump(exclude={"dir"}).items():
-        env[f"VOXNODE_MODELS__{name.upper()}"] = str(value)
+        if value is not None:
+            env[f"VOXNODE_MODELS__{name.upper()}"] = str(value)
     return env
+
+
+def service_model_settings() -> ModelSettings:
+    """In a service process: the node's [models] settings, as the supervisor passed them."""
+    return _ServiceModels().models
 
 
 def service_model_store() -> ModelStore:
     """In a service process: the node's store, from the environment the supervisor set."""
-    models = _ServiceModels().models
+    models = service_model_settings()
     return build_model_store(models.dir or default_home() / "models", models)

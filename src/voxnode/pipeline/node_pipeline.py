@@ -28,12 +28,15 @@ class NodePipeline:
 
 @asynccontextmanager
 async def open_node_pipeline(
-    settings: NodeSettings, registry: CollectorRegistry | None = None
+    settings: NodeSettings,
+    registry: CollectorRegistry | None = None,
+    *,
+    node_url: str | None = None,
 ) -> AsyncIterator[NodePipeline]:
     """Installed services start in the background (those marked autostart, unless the
     settings say otherwise), the rest on demand; every one is stopped when the block ends.
-    Metrics go to `registry` if given."""
-    host = ServiceHost(settings)
+    Metrics go to `registry` if given; `node_url` is passed to services (VOXNODE_NODE_URL)."""
+    host = ServiceHost(settings, node_url=node_url)
     await host.open()
     metrics = PipelineMetrics(registry)
     client = ServiceClient(host, settings.pipeline, metrics)

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -45,10 +45,13 @@ FALLBACK_SUBTYPE = "fallback"
 """A service of last resort (tts-espeak): asked only when no primary one can answer."""
 RETRY_PAUSE_S = 0.25
 """Before a service that failed this call is asked again (a restart takes at least this)."""
+FIRST_BYTE_TIMEOUT = "FIRST_BYTE_TIMEOUT"
+"""A stream that did not start within its bound: the next service is asked."""
 LATENCY_WEIGHT = 0.3
 """Weight of the newest sample in each service's latency average."""
 
 T = TypeVar("T")
+R = TypeVar("R")
 Select = Callable[[ServiceSpec], bool]
 """Narrows the services of a type further (for example: only normalisers)."""
 
@@ -76,6 +79,37 @@ class Reply(Generic[T]):
     body: T
     service_id: str
     elapsed_ms: float
+
+
+@dataclass(slots=True)
+class StreamReply:
+    """A streamed answer that has begun: its first bytes came, the rest follow as they come.
+    Iterate it once; the service's lease is held until the iteration ends."""
+
+    service_id: str
+    first: bytes
+    rest: AsyncIterator[bytes]
+    resources: contextlib.AsyncExitStack
+    deadline: float
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            yield self.first
+            rest = self.rest
+            while True:
+                async with asyncio.timeout(max(self.deadline - time.monotonic(), 0)):
+                    chunk = await anext(rest, None)
+                if chunk is None:
+                    return
+                yield chunk
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log.warning("%s: stream broke off: %s", self.service_id, exc)
+            raise ServiceCallError(
+                f"{self.service_id} stopped in the middle of its answer ({type(exc).__name__})",
+                code="STREAM_BROKEN", category=ErrorCategory.TRANSIENT,
+            ) from exc  # fmt: skip
+        finally:
+            await self.resources.aclose()
 
 
 class ServiceClient:
@@ -127,6 +161,49 @@ class ServiceClient:
     ) -> Reply[T]:
         """The answer of the best service, failing over until one answers or `deadline`
         (time.monotonic()) passes."""
+        return await self._failover(
+            service_type, self._group(service_type, languages, select), deadline,
+            lambda spec: self._send(spec, request, answer, deadline),
+        )  # fmt: skip
+
+    async def stream(
+        self,
+        service_type: ServiceType,
+        languages: list[str],
+        request: ServiceRequest,
+        *,
+        deadline: float,
+        first_byte_s: float | None = None,
+    ) -> StreamReply:
+        """A streamed answer (SSE), failing over only until a service has sent its first
+        bytes, each attempt bounded by `first_byte_s`; a half-sent stream is never replayed."""
+        return await self._failover(
+            service_type, self._group(service_type, languages, None), deadline,
+            lambda spec: self._open_stream(spec, request, deadline, first_byte_s),
+        )  # fmt: skip
+
+    async def call_each(
+        self, service_type: ServiceType, request: ServiceRequest, answer: type[T], *,
+        deadline: float,
+    ) -> list[Reply[T]]:  # fmt: skip
+        """The answers of every ready service of the type (views such as what each model
+        host holds); one that fails is left out."""
+        supervisor = self._host.supervisor
+        ready = [
+            spec for spec in self.serving(service_type, [])
+            if supervisor.status(spec.service_id).state is ServiceState.READY
+        ]  # fmt: skip
+        replies = await asyncio.gather(
+            *(self._send(spec, request, answer, deadline) for spec in ready),
+            return_exceptions=True,
+        )
+        return [reply for reply in replies if isinstance(reply, Reply)]
+
+    # ----- choosing
+
+    def _group(
+        self, service_type: ServiceType, languages: list[str], select: Select | None
+    ) -> list[ServiceSpec]:
         group = self.serving(service_type, languages, select)
         if not group:
             raise ServiceCallError(
@@ -134,6 +211,18 @@ class ServiceClient:
                 code=ReasonCode.NOT_INSTALLED_OR_UNSUPPORTED_LANG,
                 category=ErrorCategory.PERMANENT,
             )
+        return group
+
+    async def _failover(
+        self,
+        service_type: ServiceType,
+        group: list[ServiceSpec],
+        deadline: float,
+        attempt: Callable[[ServiceSpec], Awaitable[R]],
+    ) -> R:
+        """`attempt` on the best service, then the next, until one succeeds or `deadline`
+        passes. Bad input is raised at once; a service that answered with an error is not
+        asked again in this call; a timeout ends the call."""
         tried: set[str] = set()
         refused: set[str] = set()
         last, last_code = "no service became ready", str(ReasonCode.SERVICE_NOT_AVAILABLE)
@@ -147,7 +236,7 @@ class ServiceClient:
                 self._metrics.failovers.labels(service_type.value).inc()
             tried.add(spec.service_id)
             try:
-                return await self._send(spec, request, answer, deadline)
+                return await attempt(spec)
             except ServiceCallError as exc:
                 if exc.category is ErrorCategory.BAD_INPUT:
                     raise
@@ -162,8 +251,6 @@ class ServiceClient:
             code=ReasonCode.TIMEOUT if time.monotonic() >= deadline else last_code,
             category=ErrorCategory.TRANSIENT,
         )
-
-    # ----- choosing
 
     def _candidate(self, spec: ServiceSpec, tried: set[str]) -> Candidate:
         runtime = self._host.supervisor.status(spec.service_id)
@@ -230,6 +317,50 @@ class ServiceClient:
         ) * previous + LATENCY_WEIGHT * elapsed_ms
         self._cooling.pop(spec.service_id, None)
         return Reply(body_out, spec.service_id, elapsed_ms)
+
+    async def _open_stream(
+        self,
+        spec: ServiceSpec,
+        request: ServiceRequest,
+        deadline: float,
+        first_byte_s: float | None,
+    ) -> StreamReply:
+        started = time.monotonic()
+        body = request.model_copy(
+            update={"deadline_ms": max(1, int((deadline - started) * 1000))}
+        ).model_dump(mode="json", exclude_none=True, by_alias=True)
+        limit = min(deadline, started + first_byte_s) if first_byte_s else deadline
+        resources = contextlib.AsyncExitStack()
+        try:
+            proc = await resources.enter_async_context(self._host.supervisor.lease(spec.service_id))
+            async with asyncio.timeout(limit - started):
+                sent = self._http.build_request("POST", proc.url + request.endpoint, json=body)
+                response = await self._http.send(sent, stream=True)
+                resources.push_async_callback(response.aclose)
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_of(response)
+                rest = response.aiter_raw()
+                first = await anext(rest, b"")
+        except ServiceCallError:
+            await resources.aclose()
+            raise
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            await resources.aclose()
+            stalled = limit < deadline  # its own first-byte bound, not the call's deadline
+            raise ServiceCallError(
+                f"no first byte within {limit - started:.1f} s",
+                code=FIRST_BYTE_TIMEOUT if stalled else ReasonCode.TIMEOUT,
+                category=ErrorCategory.TRANSIENT,
+            ) from exc  # fmt: skip
+        except (httpx.HTTPError, VoxnodeError) as exc:
+            await resources.aclose()
+            raise ServiceCallError(
+                f"{type(exc).__name__}: {exc}", code=ReasonCode.SERVICE_ERROR,
+                category=ErrorCategory.TRANSIENT,
+            ) from exc  # fmt: skip
+        self._cooling.pop(spec.service_id, None)
+        return StreamReply(spec.service_id, first, rest, resources, deadline)
 
     # ----- cooldown and recovery
 

@@ -35,7 +35,9 @@ class UpgradeFailedError(VoxnodeError):
 
 
 class ServiceHost:
-    def __init__(self, settings: NodeSettings):
+    def __init__(self, settings: NodeSettings, *, node_url: str | None = None):
+        """`node_url`: the node's own address, passed to every service as VOXNODE_NODE_URL
+        (translation and repair reach the model host through it)."""
         self._settings = settings
         self.home = NodeHome(settings.home)
         self.installer = PackageInstaller(self.home, settings.packages)
@@ -43,7 +45,11 @@ class ServiceHost:
             settings=settings.supervisor,
             logs_dir=self.home.logs,
             pid_files=PidFiles(self.home.run),
-            service_env={"VOXNODE_HOME": str(settings.home), **service_model_env(settings)},
+            service_env={
+                "VOXNODE_HOME": str(settings.home),
+                **({"VOXNODE_NODE_URL": node_url} if node_url else {}),
+                **service_model_env(settings),
+            },
         )
         self.events = EventBus()
         self.supervisor.add_listener(self._on_status)

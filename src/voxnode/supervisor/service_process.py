@@ -178,6 +178,7 @@ class ServiceProcess:
         assert self._proc is not None
         code = await self._proc.wait()
         self.log.note(f"exited with code {code}")
+        kill_group(self._proc.pid)  # what it spawned (a llama-server) goes with it
         if on_exit is not None:
             on_exit(self)
         self._exited.set()

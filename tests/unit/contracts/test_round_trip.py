@@ -68,6 +68,10 @@ class CannotSample(Exception):
 OVERRIDES: dict[str, dict[str, Any]] = {
     "job.JobRequest": {"text": None},  # exactly one of audio or text (a model validator)
     "service_manifest.HealthSpec": {"path": "/ready"},  # must start with "/" (a validator)
+    # keep_alive must read as a duration (a validator)
+    "openai.ChatCompletionRequest": {"keep_alive": "10m"},
+    "openai.CompletionRequest": {"keep_alive": "30s"},
+    "openai._Generation": {"keep_alive": "1h"},
 }
 """Per model (module.Class), the field values the factory cannot derive. Keep it short:
 test_every_override_is_needed fails for an entry the factory could do without."""

@@ -93,3 +93,34 @@ def test_idle_models_are_evicted_least_recent_first_to_make_room() -> None:
         pass
     assert old.closed
     assert sorted(r.key for r in res.loaded()) == ["new", "third"]
+
+
+def test_keep_alive_per_use_zero_unloads_at_once_and_minus_one_keeps_for_ever() -> None:
+    res, clock, loads = residency(ttl=600)
+    with res.use("gone", loader("gone", loads), need_mb=10, keep_alive_s=0.0) as gone:
+        assert not gone.closed
+    assert gone.closed and res.loaded() == []
+    with res.use("kept", loader("kept", loads), need_mb=10, keep_alive_s=float("inf")):
+        pass
+    with res.use("short", loader("short", loads), need_mb=10, keep_alive_s=5.0):
+        pass
+    (kept,) = [r for r in res.loaded() if r.key == "kept"]
+    assert kept.pinned and kept.expires_in_s is None
+    clock.now = 6
+    assert res.sweep() == ["short"]
+    clock.now = 10_000
+    assert res.sweep() == [] and [r.key for r in res.loaded()] == ["kept"]
+
+
+def test_a_memory_budget_evicts_the_idle_model_to_load_another() -> None:
+    res, clock, loads = residency()
+    res.policy = ResidencyPolicy(idle_ttl_s=600, reserve_mb=500, budget_mb=1500)
+    with res.use("first", loader("first", loads), need_mb=1000) as first:
+        pass
+    clock.now = 1
+    with res.use("second", loader("second", loads), need_mb=1000):
+        assert first.closed
+        assert [r.key for r in res.loaded()] == ["second"]
+        refused = pytest.raises(InsufficientResourcesError, match="of the 1500 MB budget")
+        with refused, res.use("third", loader("third", loads), need_mb=1000):
+            pass  # "second" is in use: it cannot make room

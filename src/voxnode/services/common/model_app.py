@@ -62,16 +62,31 @@ class ModelApp:
     async def run(self, call: Callable[[], T], *, deadline: float) -> T:
         """`call()` on a thread, at most `max_concurrency` at once; DeadlineError past
         `deadline` (time.monotonic()), whether it was still queued or already running."""
-        self.require_ready()
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                async with self._gate:
+                async with self.admitted(deadline):
                     result = await asyncio.to_thread(call)
         except (TimeoutError, DeadlineExceeded) as exc:
             self.timeouts += 1
             raise DeadlineError(f"{self.worker.name}: past the request's deadline") from exc
         self.served += 1
         return result
+
+    @contextlib.asynccontextmanager
+    async def admitted(self, deadline: float) -> AsyncIterator[None]:
+        """Ready, and one of the `max_concurrency` requests running (waiting for a place
+        until `deadline`); for routes that stream and so cannot use run()."""
+        self.require_ready()
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                await self._gate.acquire()
+        except TimeoutError as exc:
+            self.timeouts += 1
+            raise DeadlineError(f"{self.worker.name}: no free place before the deadline") from exc
+        try:
+            yield
+        finally:
+            self._gate.release()
 
     def _load(self) -> None:
         started = time.monotonic()
@@ -91,6 +106,9 @@ class ModelApp:
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             threading.Thread(target=self._load, name="load", daemon=True).start()
             yield
+            close = getattr(self.worker, "close", None)  # a worker holding processes ends them
+            if close is not None:
+                await asyncio.to_thread(close)
 
         app = FastAPI(title=self.worker.name, lifespan=lifespan)
 

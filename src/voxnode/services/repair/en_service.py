@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
-from voxnode.engines.engine_factory import EngineSettings, build_engine
+from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
 from voxnode.models.model_store import ModelStore
 from voxnode.services.common.text_diff import diff_items
@@ -36,11 +36,15 @@ class EnRepairService:
     def load(self) -> None:
         s = self._settings
         if self._engine is None:
-            assert self._store is not None, "give an engine or a model store"
-            model = self._store.pull(s.llm_model)
-            self._model_path = str(model)
-            engine_settings = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=1024)
-            self._engine = build_engine(model, engine_settings)
+            engine = EngineSettings(
+                engine=s.engine, n_threads=s.n_threads, n_ctx=1024, node_model=s.llm_model
+            )
+            model = None
+            if s.engine != NODE_ENGINE:
+                assert self._store is not None, "give an engine or a model store"
+                model = self._store.pull(s.llm_model)
+            self._model_path = str(model or s.llm_model)
+            self._engine = build_engine(model, engine)
         self._repairer = EnRepairer(self._engine, s.en)
 
     def warm_up_request(self) -> RepairRequest:

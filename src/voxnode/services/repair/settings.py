@@ -20,7 +20,8 @@ class RepairSettings(RepairServiceSettings):
     zh: ZhMargins = ZhMargins()
     # en
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    engine: str = "auto"
-    """auto | llama-cpp | llama-server | exllamav2 (seed 000 section 6)."""
+    engine: str = "node"
+    """node: the model the node hosts (scoring through its /v1/score). Standalone: auto |
+    llama-cpp | llama-server | exllamav2 load this service's own copy."""
     n_threads: int | None = None
     en: EnPolicy = EnPolicy()

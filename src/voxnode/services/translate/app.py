@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import TranslateRequest, TranslateResponse
-from voxnode.engines.engine_factory import EngineSettings, build_engine
+from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_store
@@ -39,10 +39,14 @@ class NmtWorker:
     def load(self) -> None:
         s = self.settings
         if self._engine is None:
-            assert self._store is not None, "give an engine or a model store"
-            model = self._store.pull(s.llm_model)
-            self._model = str(model)
-            engine = EngineSettings(engine=s.engine, n_threads=s.n_threads, n_ctx=s.n_ctx)
+            engine = EngineSettings(
+                engine=s.engine, n_threads=s.n_threads, n_ctx=s.n_ctx, node_model=s.llm_model
+            )
+            model = None
+            if s.engine != NODE_ENGINE:
+                assert self._store is not None, "give an engine or a model store"
+                model = self._store.pull(s.llm_model)
+            self._model = str(model or s.llm_model)
             self._engine = build_engine(model, engine)
         self.translator = LlmTranslator(self._engine)
 

@@ -12,8 +12,10 @@ class NmtSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOXNODE_NMT_", extra="ignore")
 
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    engine: str = "auto"
-    """auto | llama-cpp | llama-server | exllamav2 (seed 000 section 6)."""
+    engine: str = "node"
+    """node: the model the node hosts (llm-local), so one copy serves translation, repair
+    and chat. Standalone: auto | llama-cpp | llama-server | exllamav2 (seed 000 section 6)
+    load this service's own copy."""
     n_threads: int | None = None
     n_ctx: int = Field(2048, ge=512)
     languages: str = "en,zh"

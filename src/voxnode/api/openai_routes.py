@@ -1,0 +1,106 @@
+"""The node's OpenAI-compatible face (contract 6), routed to a ready `llm` service through
+the one service client: on-demand start, failover (a stream only before its first byte),
+errors in the shape OpenAI clients read. Which service answered is in X-VoxNode-Service.
+
+Also VoxNode's LLM extensions: `POST /v1/score`, `GET /v1/llm/status` (what every model host
+holds) and `POST /v1/llm/unload`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from voxnode.api.node_state import NodeState, node_state
+from voxnode.contracts.errors import VoxnodeError
+from voxnode.contracts.openai import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Completion,
+    CompletionRequest,
+    HostStatus,
+    HostStatusRequest,
+    ScoreRequest,
+    ScoreResponse,
+    UnloadRequest,
+    UnloadResponse,
+)
+from voxnode.contracts.service_manifest import ServiceType
+
+router = APIRouter(tags=["openai"])
+SERVICE_HEADER = "X-VoxNode-Service"
+
+
+def _deadline(node: NodeState) -> float:
+    return time.monotonic() + node.settings.pipeline.llm_timeout_ms / 1000
+
+
+async def _generate(
+    node: NodeState, body: ChatCompletionRequest | CompletionRequest,
+    answer: type[ChatCompletion] | type[Completion],
+) -> Response:  # fmt: skip
+    client, deadline = node.client, _deadline(node)
+    if body.stream:
+        first_ms = node.settings.pipeline.llm_first_token_timeout_ms
+        reply = await client.stream(
+            ServiceType.LLM, [], body, deadline=deadline,
+            first_byte_s=first_ms / 1000 if first_ms else None,
+        )  # fmt: skip
+        return StreamingResponse(
+            _sse_or_error(reply.chunks()), media_type="text/event-stream",
+            headers={SERVICE_HEADER: reply.service_id},
+        )  # fmt: skip
+    whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline)
+    return JSONResponse(
+        whole.body.model_dump(exclude_none=True), headers={SERVICE_HEADER: whole.service_id}
+    )
+
+
+async def _sse_or_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A stream that broke off after its first bytes ends with an error event, which OpenAI
+    clients raise as an APIError (the status line was sent long ago)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except VoxnodeError as exc:
+        yield b"\n\ndata: " + exc.body().model_dump_json().encode() + b"\n\n"
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(
+    body: ChatCompletionRequest, node: NodeState = Depends(node_state)
+) -> Response:
+    return await _generate(node, body, ChatCompletion)
+
+
+@router.post("/v1/completions")
+async def completions(body: CompletionRequest, node: NodeState = Depends(node_state)) -> Response:
+    return await _generate(node, body, Completion)
+
+
+@router.post("/v1/score")
+async def score(body: ScoreRequest, node: NodeState = Depends(node_state)) -> ScoreResponse:
+    reply = await node.client.call(
+        ServiceType.LLM, [], body, ScoreResponse, deadline=_deadline(node)
+    )
+    return reply.body
+
+
+@router.get("/v1/llm/status")
+async def llm_status(node: NodeState = Depends(node_state)) -> dict[str, Any]:
+    replies = await node.client.call_each(
+        ServiceType.LLM, HostStatusRequest(), HostStatus, deadline=time.monotonic() + 10
+    )
+    return {"hosts": [{"service_id": r.service_id, **r.body.model_dump()} for r in replies]}
+
+
+@router.post("/v1/llm/unload")
+async def llm_unload(body: UnloadRequest, node: NodeState = Depends(node_state)) -> dict[str, Any]:
+    replies = await node.client.call_each(
+        ServiceType.LLM, body, UnloadResponse, deadline=time.monotonic() + 30
+    )
+    return {"model": body.model, "unloaded": any(r.body.unloaded for r in replies)}
