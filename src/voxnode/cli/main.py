@@ -15,6 +15,7 @@ import typer
 import uvicorn
 
 from voxnode.api.node_app import create_app
+from voxnode.cli import llm_cli
 from voxnode.cli.cli_support import (
     HomeOption,
     JsonOption,
@@ -33,6 +34,9 @@ from voxnode.packages.package_installer import PackageInstaller
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+models_app.command("ps")(llm_cli.ps)
+models_app.command("unload")(llm_cli.unload)
+app.command("chat")(llm_cli.chat)
 app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,19 @@ def test_a_killed_host_gives_a_clean_error_mid_stream_and_comes_back(
         )  # fmt: skip
     again = ai.chat.completions.create(model=SMALL, messages=ASK, max_tokens=2)  # type: ignore[arg-type]
     assert again.choices[0].message.content is not None
+
+
+def test_the_cli_chats_lists_and_unloads(node: RunningNode) -> None:
+    def voxnode(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "voxnode.cli.main", *args, "--home", str(node.home)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert voxnode("chat", "Say hi.", "--model", SMALL, "--stream", "--max-tokens", "5").strip()
+    listing = voxnode("models", "ps")
+    assert SMALL in listing and "llama-server" in listing and "llm-local" in listing
+    assert "unloaded" in voxnode("models", "unload", SMALL)
+    assert "no model is loaded" in voxnode("models", "ps")
