@@ -26,8 +26,9 @@ from voxnode.evaluation.repair_metrics import RepairScore
 
 eval_app = typer.Typer(help="Measure repair quality on a dev set", no_args_is_help=True)
 
-ITN_OPTIONS = {"sentence_case": False, "acronyms": False}
-"""Spoken->written sets are lower case and spell acronyms: score the number rules only."""
+ITN_OPTIONS = {"normalize_numbers": True, "sentence_case": False, "acronyms": False}
+"""Spoken->written sets are lower case and spell acronyms: score the number rules (on for
+these sets; off by default) and nothing else."""
 ASR_OPTIONS = {"normalize_numbers": False}
 """ASR references spell numbers out: keep them spoken so WER measures the repair."""
 

@@ -44,10 +44,29 @@ def test_spacing_case_and_pronoun(normalizer: EnNormalizer) -> None:
     )
 
 
-def test_numbers_only_when_on(normalizer: EnNormalizer) -> None:
-    off = NormalizeOptions(normalize_numbers=False, sentence_case=False)
-    assert normalizer.normalize("fifty dollars", options=off).text == "fifty dollars"
-    assert normalizer.normalize("fifty dollars").text == "$50"
+def test_numbers_only_when_on_and_off_by_default(normalizer: EnNormalizer) -> None:
+    """Seed 001 section 7: normalizeNumbers is off unless configured."""
+    assert normalizer.normalize("fifty dollars").text == "Fifty dollars"
+    on = NormalizeOptions(normalize_numbers=True, sentence_case=False)
+    assert normalizer.normalize("fifty dollars", options=on).text == "$50"
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        ("born in one thousand, nine hundred and ninety-four", "born in 1994"),
+        ("the ten thousand hour theory", "the 10000-hour theory"),
+        ("a five kilometer run but five kilometers", "a 5-kilometer run but 5 km"),
+        ("it costs $sixty thousand", "it costs $60000"),
+        ("two hundred and thirty-one people", "231 people"),
+        ("one, two and three", "one, two and three"),
+    ],
+)
+def test_numbers_as_speech_recognition_writes_them(spoken: str, written: str) -> None:
+    """Whisper's commas inside a number, hyphenated tens, a symbol before spoken words, and
+    a unit used as a modifier (no abbreviation in running text)."""
+    on = NormalizeOptions(normalize_numbers=True, sentence_case=False)
+    assert EnNormalizer().normalize(spoken, options=on).text == written
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from typing import Any
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import ReasonCode
 from voxnode.services.normalize.acronyms import curated, spelled_run_end
-from voxnode.services.normalize.number_rules import rewrite_numbers
+from voxnode.services.normalize.number_rules import is_number_word, rewrite_numbers
+from voxnode.services.normalize.spoken_numbers import SCALES
 from voxnode.services.normalize.spoken_web import rewrite_web
 
 WRITTEN_ADDRESS = re.compile(
@@ -33,7 +34,8 @@ SLOT = "\ue000{}\ue001"
 
 @dataclass(frozen=True, slots=True)
 class NormalizeOptions:
-    normalize_numbers: bool = True
+    normalize_numbers: bool = False
+    """Off by default (seed 001 section 7): translation reads spoken numbers as well."""
     sentence_case: bool = True
     acronyms: bool = True
     spoken_addresses: bool = True
@@ -165,7 +167,9 @@ def _apply(tokens: list[str], rule: Rule) -> tuple[list[str], list[str]]:
             kinds.extend(found)
             run.clear()
 
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if token == "," and _inside_spoken_number(run, tokens[index + 1 : index + 2]):
+            continue  # "one thousand, nine hundred": a comma Whisper put inside a number
         if token.startswith("\ue000") or token in PUNCTUATION:
             flush()
             out.append(token)
@@ -173,6 +177,12 @@ def _apply(tokens: list[str], rule: Rule) -> tuple[list[str], list[str]]:
             run.append(token)
     flush()
     return out, kinds
+
+
+def _inside_spoken_number(before: list[str], after: list[str]) -> bool:
+    return bool(before and after) and before[-1].lower() in SCALES and is_number_word(
+        after[0].lower()
+    )
 
 
 def _acronyms(tokens: list[str]) -> tuple[list[str], bool]:

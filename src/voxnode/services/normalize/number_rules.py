@@ -99,9 +99,16 @@ def _unit_at(words: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
+SYMBOLS = "$€£¥"
+
+
 def money(words: list[str], i: int) -> Match | None:
     if i < len(words) and words[i] in ("cent", "cents"):
         return None
+    if i < len(words) and len(words[i]) > 1 and words[i][0] in SYMBOLS:
+        # "$sixty thousand": the symbol written, the amount spoken
+        amount = _number([words[i][1:], *words[i + 1 :]], 0)
+        return (f"{words[i][0]}{amount[0]}", i + amount[1], "money") if amount else None
     amount = _number(words, i)
     if amount is None:
         return None
@@ -126,6 +133,8 @@ def money(words: list[str], i: int) -> Match | None:
 
 
 def measure(words: list[str], i: int) -> Match | None:
+    """'five kilometers' -> '5 km'; a singular unit after a number other than one modifies
+    the noun after it and stays a word: 'a ten thousand hour theory' -> 'a 10000-hour theory'."""
     amount = _number(words, i)
     if amount is None:
         return None
@@ -133,7 +142,16 @@ def measure(words: list[str], i: int) -> Match | None:
     unit = _unit_at(words, j)
     if unit is None:
         return None
+    spoken = tuple(words[j : unit[1]])
+    if text not in ("1", "-1") and _singular(spoken):
+        return f"{text}-{'-'.join(spoken)}", unit[1], "measure"
     return f"{text} {unit[0]}", unit[1], "measure"
+
+
+def _singular(spoken: tuple[str, ...]) -> bool:
+    """A unit said in the singular that also has a plural ('hour' beside 'hours')."""
+    plural = (*spoken[:-1], spoken[-1] + "s")
+    return plural in UNITS_WRITTEN
 
 
 def _minutes(words: list[str], i: int) -> tuple[int, int] | None:

@@ -50,6 +50,14 @@ def _word_value(word: str) -> int | None:
     return None
 
 
+def hyphenated(word: str) -> int | None:
+    """'ninety-four' -> 94 (tens and unit written as one word)."""
+    tens, _, unit = word.partition("-")
+    if tens in TENS and unit in UNITS and 0 < UNITS[unit] < 10:
+        return TENS[tens] + UNITS[unit]
+    return None
+
+
 def parse_cardinal(words: list[str], i: int, *, allow_letter_o: bool = False) -> Cardinal | None:
     """The longest cardinal phrase at words[i], or None."""
     total = current = 0
@@ -63,12 +71,17 @@ def parse_cardinal(words: list[str], i: int, *, allow_letter_o: bool = False) ->
             break
         if word == "and" and last in ("hundred", "scale") and j + 1 < len(words):
             nxt = words[j + 1]
-            if nxt in UNITS or nxt in TENS:
+            if nxt in UNITS or nxt in TENS or hyphenated(nxt) is not None:
                 j += 1
                 continue
             break
         value = _word_value(word)
-        if value is not None:
+        if value is None and (joined := hyphenated(word)) is not None:
+            if last in ("unit", "teen", "tens"):
+                break
+            current += joined
+            last = "unit"
+        elif value is not None:
             if word in TENS:
                 if last in ("unit", "teen", "tens"):
                     break
