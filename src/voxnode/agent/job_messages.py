@@ -78,12 +78,17 @@ def result_message(assign: JobAssign, node_id: str, result: JobResult) -> JobRes
             service_timings=timings,
             language_probability=result.asr_language_probability,
             reason="NO_TEXT_ASSIGNED" if result.status is JobStatus.MERGED else None,
+            asr_quality_score=result.quality_score,
         ),
         processing_time_ms=round(t.total_ms),
         error=error,
         asr_quality_level=quality_level(result.quality_score),
         reason_codes=result.reason_codes,
-        quality_score=result.quality_score,
+        quality_score=(
+            result.translation_quality
+            if result.translation_quality is not None
+            else result.quality_score
+        ),
         text_repaired=result.text_repaired,
         src_lang=result.src_lang,
         tts_sample_rate=result.sample_rate,

@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, settings_for
+from voxnode.cli.eval_translate_cli import eval_translate_command
 from voxnode.cli.local_node import local_node
 from voxnode.cli.node_client import NodeClient, find_node
 from voxnode.contracts.errors import BadInputError
@@ -24,7 +25,8 @@ from voxnode.contracts.repair import RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.evaluation.repair_metrics import RepairScore
 
-eval_app = typer.Typer(help="Measure repair quality on a dev set", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure quality on a dev set", no_args_is_help=True)
+eval_app.command("translate")(eval_translate_command)
 
 ITN_OPTIONS = {"normalize_numbers": True, "sentence_case": False, "acronyms": False}
 """Spoken->written sets are lower case and spell acronyms: score the number rules (on for

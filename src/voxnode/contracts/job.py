@@ -112,6 +112,10 @@ class JobResult(BaseModel):
     audio_duration_s: float | None = None
     asr_language_probability: float | None = None
     quality_score: float | None = None
+    """The ASR's confidence (0-1)."""
+    translation_quality: float | None = None
+    """The translator's estimate of its translation (0-1); low-confidence ones also carry
+    the reason code TRANSLATION_LOW_CONFIDENCE."""
     timings: StageTimings = StageTimings()
     service_times_ms: dict[str, float] = {}
     """Per stage, the time the service itself reported (orchestrator overhead = the rest)."""

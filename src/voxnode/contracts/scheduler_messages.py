@@ -131,6 +131,9 @@ class ResultExtra(BaseModel):
     language_probability: float | None = None
     language_probabilities: dict[str, float] | None = None
     reason: str | None = None
+    asr_quality_score: float | None = None
+    """VoxNode: the ASR's confidence (quality_score carries the translation's when there is
+    one, so that a scheduler can send weak translations elsewhere)."""
 
 
 class ErrorInfo(BaseModel):

@@ -60,12 +60,21 @@ class TranslateRequest(ServiceRequest):
     tgt_lang: str = Field(min_length=2)
     context_text: str | None = Field(None, max_length=2000)
     """The session's previous sentence: helps pronouns and terms, never translated itself."""
+    context_translation: str | None = Field(None, max_length=4000)
+    """Its translation; with both, the translator shows the pair to the model as the turn
+    before (without it the context is not used)."""
 
 
 class TranslateResponse(BaseModel):
     text: str
     engine: str = ""
     process_time_ms: float = 0.0
+    quality: float | None = Field(None, ge=0.0, le=1.0)
+    """0-1: the model's confidence in its answer, less what the guards found."""
+    low_confidence: bool = False
+    """The guards found a problem that no attempt avoided, or the quality is low."""
+    issues: list[str] = []
+    """What the guards found in the answer given (NUMBER_CHANGED, NEGATION_DROPPED, ...)."""
 
 
 class SynthesizeRequest(ServiceRequest):

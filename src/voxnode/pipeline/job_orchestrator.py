@@ -163,12 +163,18 @@ class JobOrchestrator:
             result.text_repaired = text
         elif not await self._repair_stage(run, text, session):
             return self._finish(run, JobStatus.REJECTED)
-        context = session.last_text if request.context_text is None else request.context_text
-        session.last_text = result.text_repaired
+        previous = (
+            (session.last_text, session.last_translation)
+            if request.context_text is None
+            else (request.context_text, None)
+        )
+        session.last_text, session.last_translation = result.text_repaired, ""
         if not request.want_translation:
             return self._finish(run, JobStatus.OK)
-        if await self._translate(run, context) and request.want_audio:
-            await self._synthesize(run)
+        if await self._translate(run, previous):
+            session.last_translation = result.text_translated
+            if request.want_audio:
+                await self._synthesize(run)
         return self._finish(run, JobStatus.DEGRADED if result.degraded else JobStatus.OK)
 
     async def _asr(self, run: _Run) -> bool:
@@ -225,12 +231,12 @@ class JobOrchestrator:
         result.text_repaired = answer.text_out
         return True
 
-    async def _translate(self, run: _Run, context: str) -> bool:
+    async def _translate(self, run: _Run, previous: tuple[str, str | None]) -> bool:
         result = run.result
         started = time.monotonic()
         translate = TranslateRequest(
             text=result.text_repaired, src_lang=result.src_lang, tgt_lang=result.tgt_lang,
-            context_text=context or None,
+            context_text=previous[0] or None, context_translation=previous[1] or None,
         )  # fmt: skip
         try:
             reply = await self._client.call(
@@ -242,7 +248,12 @@ class JobOrchestrator:
             run.degrade(Stage.NMT, exc)
             run.timed(Stage.NMT, started)
             return False
-        result.text_translated = reply.body.text
+        translation = reply.body
+        result.text_translated = translation.text
+        result.translation_quality = translation.quality
+        if translation.low_confidence:
+            result.reason_codes.append(ReasonCode.TRANSLATION_LOW_CONFIDENCE)
+        result.reason_codes.extend(f"TRANSLATION_{issue}" for issue in translation.issues)
         result.services[Stage.NMT.value] = reply.service_id
         run.timed(Stage.NMT, started, reply.body.process_time_ms or reply.elapsed_ms)
         return True

@@ -23,6 +23,8 @@ from voxnode.contracts.job import JobResult
 class Session:
     next_index: int = 0
     last_text: str = ""
+    last_translation: str = ""
+    """The translation of last_text (shown to the translator with it as the turn before)."""
     held: str = ""
     held_quality: float | None = None
     inflight: dict[int, asyncio.Event] = field(default_factory=dict)

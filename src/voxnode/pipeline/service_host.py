@@ -39,6 +39,7 @@ class ServiceHost:
         """`node_url`: the node's own address, passed to every service as VOXNODE_NODE_URL
         (translation and repair reach the model host through it)."""
         self._settings = settings
+        self.node_url = node_url
         self.home = NodeHome(settings.home)
         self.installer = PackageInstaller(self.home, settings.packages)
         self.supervisor = ProcessSupervisor(

@@ -32,6 +32,7 @@ class FakeEngine:
     scored: list[str] = field(default_factory=list)
     logprob: float | None = None
     """What chat() reports as the answer's log-probability."""
+    samplings: list[Sampling] = field(default_factory=list)
 
     def _tick(self) -> None:
         self.calls += 1
@@ -44,6 +45,7 @@ class FakeEngine:
     ) -> ChatResult:  # fmt: skip
         self._tick()
         self.prompts.append(list(messages))
+        self.samplings.append(sampling)
         return ChatResult(self.reply, 1, 1, "stop", 0.0, 0.0, logprob=self.logprob)
 
     def stream(

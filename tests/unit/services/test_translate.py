@@ -4,8 +4,14 @@ import time
 
 import pytest
 
+from voxnode.engines.llm_engine import ChatResult, Sampling
 from voxnode.services.translate.guards import clean, violation
-from voxnode.services.translate.translator import LlmTranslator, TranslationRejectedError
+from voxnode.services.translate.quality import estimate
+from voxnode.services.translate.translator import (
+    LlmTranslator,
+    Translation,
+    TranslationRejectedError,
+)
 from voxnode.testing.fake_engine import FakeEngine
 
 
@@ -24,6 +30,12 @@ from voxnode.testing.fake_engine import FakeEngine
         ("价格是1,250元。", "The price is 1250 yuan.", "zh", "en", None),
         ("好。", "Good. " * 30, "zh", "en", "LENGTH_IMPLAUSIBLE"),
         ("Hi.", "", "en", "zh", "EMPTY"),
+        ("I don't deny the risk.", "我否认风险。", "en", "zh", "NEGATION_DROPPED"),
+        ("I don't deny the risk.", "我不否认有风险。", "en", "zh", None),
+        ("他没有来上班。", "He came to work.", "zh", "en", "NEGATION_DROPPED"),
+        ("他没有来上班。", "He didn't come to work.", "zh", "en", None),
+        ("这家餐厅周一不营业。", "The restaurant is closed on Mondays.", "zh", "en", None),
+        ("附近有没有药店？", "Is there a pharmacy nearby?", "zh", "en", None),
     ],
 )
 def test_guards(source: str, output: str, src: str, tgt: str, why: str | None) -> None:
@@ -35,22 +47,76 @@ def test_clean_takes_the_first_line_without_label_or_quotes() -> None:
     assert clean("译文：“早上好。”") == "早上好。"
 
 
-def test_llm_translator_prompts_strictly_and_keeps_context_out_of_the_text() -> None:
-    engine = FakeEngine(reply="早上好。")
-    text = LlmTranslator(engine).translate(
-        "Good morning.", "en", "zh", context="We met yesterday.", deadline=time.monotonic() + 5
+class Replies(FakeEngine):
+    """Answers from a list, one per call, with a log-probability per answer."""
+
+    def __init__(self, *answers: tuple[str, float]):
+        super().__init__()
+        self.answers = list(answers)
+
+    def chat(self, messages, sampling=Sampling(), *, deadline=None):  # type: ignore[no-untyped-def]
+        self._tick()
+        self.prompts.append(list(messages))
+        self.samplings.append(sampling)
+        text, logprob = self.answers.pop(0)
+        return ChatResult(text, 10, 5, "stop", 0.0, 0.0, logprob=logprob)
+
+
+def translate(engine: FakeEngine, text: str, src: str, tgt: str, **kw: object) -> Translation:
+    translator = LlmTranslator(engine)
+    return translator.translate(text, src, tgt, previous=None, deadline=time.monotonic() + 5, **kw)  # type: ignore[arg-type]
+
+
+def test_the_example_prompt_is_fixed_and_the_previous_turn_comes_last() -> None:
+    engine = Replies(("早上好。", -0.5))
+    result = LlmTranslator(engine).translate(
+        "Good morning.", "en", "zh", previous=("We met yesterday.", "我们昨天见过。"),
+        deadline=time.monotonic() + 5,
+    )  # fmt: skip
+    assert result.text == "早上好。" and result.attempts == 1 and not result.low_confidence
+    messages = engine.prompts[0]
+    assert messages[0].role == "system" and "Simplified Chinese" in messages[0].content
+    assert [m.content for m in messages[-3:]] == [
+        "We met yesterday.",
+        "我们昨天见过。",
+        "Good morning.",
+    ]
+    again = Replies(("你好。", -0.5))
+    LlmTranslator(again).translate("Hi.", "en", "zh", previous=None, deadline=time.monotonic() + 5)
+    assert again.prompts[0][:-1] == messages[:-3]  # the cached prefix is the same each time
+
+
+def test_english_output_bans_cjk_tokens_and_chinese_output_does_not() -> None:
+    to_english, to_chinese = Replies(("Good morning.", -1.0)), Replies(("早上好。", -1.0))
+    translate(to_english, "早上好。", "zh", "en")
+    translate(to_chinese, "Good morning.", "en", "zh")
+    assert to_english.samplings[0].no_cjk and not to_chinese.samplings[0].no_cjk
+    assert to_english.samplings[0].stop == ("\n",)
+
+
+def test_a_bad_answer_is_asked_again_and_the_least_bad_one_is_kept() -> None:
+    engine = Replies(("Here is the translation: hello", -1.0), ("Hello.", -2.0))
+    result = translate(engine, "你好。", "zh", "en")
+    assert (result.text, result.attempts, result.issues) == ("Hello.", 2, ())
+    engine = Replies(("I have 2 apples.", -1.0), ("Here is the translation: 25 apples", -1.0))
+    result = translate(engine, "我有25个苹果。", "zh", "en")
+    assert result.text == "I have 2 apples."  # a wrong number weighs less than a comment
+    assert result.issues == ("NUMBER_CHANGED",) and result.low_confidence
+    assert result.quality < 0.5
+
+
+def test_there_is_always_a_translation_unless_every_answer_is_empty() -> None:
+    result = translate(
+        Replies(("We meet 明天.", -1.0), ("We meet 明天 now.", -3.0)), "我们明天见。", "zh", "en"
     )
-    assert text == "早上好。"
-    system, user = engine.prompts[0]
-    assert "Simplified Chinese" in system.content and "We met yesterday." in system.content
-    assert user.content == "Good morning."
-
-
-def test_llm_translator_retries_once_then_refuses() -> None:
-    engine = FakeEngine(reply="Here is the translation: hello")
+    assert result.text == "We meet 明天." and result.low_confidence  # not empty: kept
     with pytest.raises(TranslationRejectedError) as caught:
-        LlmTranslator(engine).translate(
-            "你好。", "zh", "en", context=None, deadline=time.monotonic() + 5
-        )
-    assert engine.calls == 2
-    assert caught.value.status == 502 and "EXPLANATION" in caught.value.message
+        translate(Replies(("", 0.0), ("", 0.0)), "你好。", "zh", "en")
+    assert caught.value.status == 502
+
+
+def test_the_quality_estimate_is_the_geometric_mean_token_probability_less_issues() -> None:
+    assert estimate(-1.0, 10, []) == pytest.approx(0.905, abs=1e-3)
+    assert estimate(-1.0, 10, ["NUMBER_CHANGED"]) == pytest.approx(0.452, abs=1e-3)
+    assert estimate(None, 0, []) == 0.6
+    assert estimate(-50.0, 5, []) < 0.01

@@ -180,8 +180,8 @@ def _apply(tokens: list[str], rule: Rule) -> tuple[list[str], list[str]]:
 
 
 def _inside_spoken_number(before: list[str], after: list[str]) -> bool:
-    return bool(before and after) and before[-1].lower() in SCALES and is_number_word(
-        after[0].lower()
+    return (
+        bool(before and after) and before[-1].lower() in SCALES and is_number_word(after[0].lower())
     )
 
 

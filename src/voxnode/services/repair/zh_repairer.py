@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from pypinyin import Style, lazy_pinyin, pinyin
 
 from voxnode.services.common.deadline import DeadlineExceeded
+from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
 TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗基卡夫普里米纳西索吉诺森兹蒂")
@@ -49,6 +50,10 @@ class ZhMargins(BaseModel):
     long_word_bonus: float = 1.5
     """A 3-4 character dictionary word made out of a window that is not one (会议是 -> 会议室)."""
     max_edits: int = 4
+    fuzzy_pinyin: bool = True
+    """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
+    fuzzy_weight: float = 1.0
+    """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ class ZhOutcome:
 def _tone3(char: str) -> str:
     """'室' -> 'shi4' (cached: each search asks for the same characters many times)."""
     return pinyin(char, style=Style.TONE3)[0][0]
+
+
+def _tone(char: str) -> str:
+    """'室' -> '4'; the neutral tone is '5'."""
+    tone3 = _tone3(char)
+    return tone3[-1] if tone3[-1:].isdigit() else "5"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -153,21 +164,34 @@ class ZhRepairer:
                 if None in key:
                     continue
                 window = text[i : i + size]
-                for word in lexicon.by_pinyin.get(tuple(key), ()):  # type: ignore[arg-type]
+                for word, heard_as in self._words_sounding_like(tuple(key)):  # type: ignore[arg-type]
                     changed = [k for k in range(size) if word[k] != window[k]]
                     if not changed or len(changed) > 2:
                         continue
                     if not all(editable[i + k] and word[k] in lexicon.common for k in changed):
                         continue
-                    penalty = m.extra_char_penalty * (len(changed) - 1)
+                    penalty = m.extra_char_penalty * (len(changed) - 1) + heard_as
                     if window in lexicon.words:
                         penalty += m.known_word_penalty
                     elif size >= 3:
                         penalty -= m.long_word_bonus
                     penalty += sum(
-                        m.tone_penalty for k in changed if _tone3(word[k]) != _tone3(window[k])
+                        m.tone_penalty for k in changed if _tone(word[k]) != _tone(window[k])
                     )
                     yield i, window, word, penalty
+
+    def _words_sounding_like(self, key: tuple[str, ...]) -> Iterator[tuple[str, float]]:
+        """Dictionary words with this toneless pinyin (cost 0), then, when fuzzy pinyin is
+        on, those one near-homophone syllable away (its rule's cost)."""
+        by_pinyin = self.lexicon.by_pinyin
+        for word in by_pinyin.get(key, ()):
+            yield word, 0.0
+        if not self.margins.fuzzy_pinyin:
+            return
+        for k, syllable in enumerate(key):
+            for other, cost in fuzzy_alternatives(syllable):
+                for word in by_pinyin.get((*key[:k], other, *key[k + 1 :]), ()):
+                    yield word, cost * self.margins.fuzzy_weight
 
 
 def _in_name(text: str, i: int) -> bool:

@@ -48,7 +48,9 @@ class NmtWorker:
                 model = self._store.pull(s.llm_model)
             self._model = str(model or s.llm_model)
             self._engine = build_engine(model, engine)
-        self.translator = LlmTranslator(self._engine)
+        self.translator = LlmTranslator(
+            self._engine, prompts=s.prompt_list(), low_quality=s.low_quality
+        )
 
     def warm_up(self) -> None:
         self.translate(
@@ -66,11 +68,20 @@ class NmtWorker:
                 code="UNSUPPORTED_LANGUAGE_PAIR",
             )
         started = time.monotonic()
-        text = self.translator.translate(
-            request.text, src, tgt, context=request.context_text, deadline=deadline
+        previous = (
+            (request.context_text, request.context_translation)
+            if request.context_text and request.context_translation
+            else None
+        )
+        result = self.translator.translate(
+            request.text, src, tgt, previous=previous, deadline=deadline
         )
         elapsed = round((time.monotonic() - started) * 1000, 3)
-        return TranslateResponse(text=text, engine=self.translator.name, process_time_ms=elapsed)
+        return TranslateResponse(
+            text=result.text, engine=self.translator.name, process_time_ms=elapsed,
+            quality=result.quality, low_confidence=result.low_confidence,
+            issues=list(result.issues),
+        )  # fmt: skip
 
     def info(self) -> dict[str, Any]:
         engine = self._engine

@@ -1,5 +1,10 @@
-"""What a translation must satisfy before it leaves the service: the target language only,
-no explanation or label, every number of the source kept, a plausible length."""
+"""What a translation must satisfy: the target language only, no explanation or label,
+every number of the source kept, a plausible length, and a negation where the source has one.
+
+`issues()` lists every problem of an answer, worst first; `violation()` is the worst one.
+The translator keeps the candidate whose issues weigh least (SEVERITY), so there is always a
+translation; one with issues is marked low-confidence.
+"""
 
 from __future__ import annotations
 
@@ -54,26 +59,74 @@ def clean(text: str) -> str:
     return first.strip().strip(QUOTES).strip()
 
 
+SEVERITY = {
+    "EMPTY": 100.0, "NOT_TARGET_LANGUAGE": 8.0, "EXPLANATION": 6.0, "LENGTH_IMPLAUSIBLE": 4.0,
+    "NUMBER_CHANGED": 3.0, "NEGATION_DROPPED": 2.0,
+}  # fmt: skip
+"""How bad each problem is for a listener: nothing at all, the wrong language, a comment
+instead of a translation, a sentence cut short or run on, a wrong number, a flipped claim."""
+
+
 def violation(source: str, output: str, src_lang: str, tgt_lang: str) -> str | None:
-    """None when `output` is an acceptable translation of `source`, else why not."""
+    """None when `output` is an acceptable translation of `source`, else its worst issue."""
+    found = issues(source, output, src_lang, tgt_lang)
+    return found[0] if found else None
+
+
+def issues(source: str, output: str, src_lang: str, tgt_lang: str) -> list[str]:
+    """Every problem of `output` as a translation of `source`, worst first."""
     if not output:
-        return "EMPTY"
+        return ["EMPTY"]
+    found = []
     if tgt_lang == "zh" and len(CJK.findall(output)) < 0.5 * max(len(LATIN.findall(output)), 1):
-        return "NOT_TARGET_LANGUAGE"
+        found.append("NOT_TARGET_LANGUAGE")
     if tgt_lang != "zh" and CJK.search(output):
-        return "NOT_TARGET_LANGUAGE"
+        found.append("NOT_TARGET_LANGUAGE")
     explains = EXPLAINS.get(tgt_lang)
     if explains and explains.search(output) and not explains.search(source):
-        return "EXPLANATION"
-
-    for number in NUMBER.findall(source):
-        if not _number_kept(number, output, tgt_lang):
-            return "NUMBER_CHANGED"
+        found.append("EXPLANATION")
+    if any(not _number_kept(number, output, tgt_lang) for number in NUMBER.findall(source)):
+        found.append("NUMBER_CHANGED")
     ratio = len(output) / max(len(source), 1)
     low, high = _length_bounds(src_lang, tgt_lang)
     if not low <= ratio <= high:
-        return "LENGTH_IMPLAUSIBLE"
-    return None
+        found.append("LENGTH_IMPLAUSIBLE")
+    if negation_dropped(source, output, src_lang, tgt_lang):
+        found.append("NEGATION_DROPPED")
+    return sorted(found, key=lambda issue: -SEVERITY[issue])
+
+
+def weight(found: list[str]) -> float:
+    return sum(SEVERITY[issue] for issue in found)
+
+
+ZH_SAYS_NO = re.compile(
+    r"(?<!有)没有?|不(?:是|会|能|要|想|用|该|再|肯|敢|必|可|否认|愿|让|准|许)|[并从绝决毫永]不"
+    r"|从未|尚未|未曾|无法"
+)
+"""Chinese that says no in so many words (a verb negated): 不是, 不会, 没有, 从未, 无法 ...
+Not 不满意 or 不营业, which English says without a "not" (dissatisfied, closed)."""
+ZH_ANY_NO = re.compile(r"[不没未别无非勿]")
+EN_SAYS_NO = re.compile(
+    r"\b(?:not|never|nobody|nothing|none|neither|nor|cannot|no one)\b|n't\b", re.I
+)
+EN_ANY_NO = re.compile(
+    r"\b(?:not|no|never|none|nothing|nobody|neither|nor|without|cannot|un\w+|dis\w+|in\w+"
+    r"|fail\w*|lack\w*|refus\w*|den\w+|stop\w*|avoid\w*)\b|n't\b",
+    re.I,
+)
+"""Any way English may carry a negation: a cue word, a negative prefix or verb."""
+
+
+def negation_dropped(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:
+    """The source says no and the translation has no trace of it (the costly error: "does
+    not deny" became 否认). Strict on the source side, lenient on the other: a false alarm
+    costs one more attempt."""
+    if src_lang == "zh" and tgt_lang != "zh":
+        return bool(ZH_SAYS_NO.search(source)) and not EN_ANY_NO.search(output)
+    if tgt_lang == "zh" and src_lang != "zh":
+        return bool(EN_SAYS_NO.search(source)) and not ZH_ANY_NO.search(output)
+    return False
 
 
 def _number_kept(number: str, output: str, tgt_lang: str) -> bool:

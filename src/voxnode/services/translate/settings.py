@@ -20,8 +20,16 @@ class NmtSettings(BaseSettings):
     n_ctx: int = Field(2048, ge=512)
     languages: str = "en,zh"
     """The languages this instance translates between (any pair of them)."""
+    prompts: str = "examples,plain"
+    """The prompts asked in turn (services/translate/prompts.py): the next only when the
+    guards found a problem with the last answer."""
+    low_quality: float = Field(0.35, ge=0, le=1)
+    """Under this quality estimate a translation is marked low-confidence."""
     deadline_ms: int = Field(30000, gt=0)
     max_concurrency: int = Field(1, ge=1)
+
+    def prompt_list(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.prompts.split(",") if name.strip())
 
     def language_list(self) -> list[str]:
         return [language_code(code) for code in self.languages.split(",") if code.strip()]

@@ -1,84 +1,116 @@
 """Translation engines behind one Protocol. The LLM translates by default (no offline zh<->en
-MT weights exist); a CTranslate2 model (M2M100, opus-mt) plugs in as another Translator."""
+MT weights exist); a CTranslate2 model (M2M100, opus-mt) plugs in as another Translator.
+
+The LLM translator never leaves the listener with nothing: it asks with its first prompt,
+checks the answer (guards.issues), asks again with the next prompt only when something is
+wrong, and returns the candidate whose problems weigh least, the model's more confident one
+on a tie. An answer with problems is marked low-confidence; only when every answer is empty
+does it refuse, so that the node can try another translator.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
-from voxnode.contracts.languages import language_name
-from voxnode.engines.llm_engine import ChatMessage, LlmEngine, Sampling
-from voxnode.services.translate.guards import clean, violation
+from voxnode.engines.llm_engine import EngineDeadlineError, LlmEngine, Sampling
+from voxnode.services.translate.guards import clean, issues, weight
+from voxnode.services.translate.prompts import PROMPTS
+from voxnode.services.translate.quality import estimate
+
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 
 
 class TranslationRejectedError(VoxnodeError):
-    """Every attempt broke a guard: another translation service may do better."""
+    """Every answer was empty: another translation service may do better."""
 
     code = "TRANSLATION_REJECTED"
     category = ErrorCategory.TRANSIENT
     status = 502
 
 
+@dataclass(frozen=True, slots=True)
+class Translation:
+    text: str
+    quality: float
+    """0-1: the model's confidence in its answer, less what the guards found."""
+    issues: tuple[str, ...]
+    attempts: int
+    prompt: str
+    low_confidence: bool
+
+
 class Translator(Protocol):
     name: str
 
     def translate(
-        self, text: str, src_lang: str, tgt_lang: str, *, context: str | None, deadline: float
-    ) -> str: ...
+        self, text: str, src_lang: str, tgt_lang: str, *,
+        previous: tuple[str, str] | None, deadline: float,
+    ) -> Translation: ...  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    text: str
+    found: list[str]
+    quality: float
+    prompt: str
+
+    def rank(self) -> tuple[float, float]:
+        return weight(self.found), -self.quality
 
 
 class LlmTranslator:
-    """A strict prompt at temperature 0; a guarded answer; one retry with a plainer prompt."""
-
-    def __init__(self, engine: LlmEngine):
+    def __init__(
+        self, engine: LlmEngine, *, prompts: tuple[str, ...] = ("examples", "plain"),
+        low_quality: float = 0.35,
+    ):  # fmt: skip
+        unknown = [name for name in prompts if name not in PROMPTS]
+        if unknown or not prompts:
+            raise ValueError(f"unknown prompts {unknown} (known: {sorted(PROMPTS)})")
         self._engine = engine
+        self._prompts = prompts
+        self._low_quality = low_quality
         self.name = f"llm:{engine.name}"
 
     def translate(
-        self, text: str, src_lang: str, tgt_lang: str, *, context: str | None, deadline: float
-    ) -> str:
-        why = "EMPTY"
-        for messages in (
-            _strict_prompt(text, src_lang, tgt_lang, context),
-            _plain_prompt(text, src_lang, tgt_lang),
-        ):
-            sampling = Sampling(max_tokens=_token_budget(text), stop=("\n",))
-            answer = self._engine.chat(messages, sampling, deadline=deadline)
+        self, text: str, src_lang: str, tgt_lang: str, *,
+        previous: tuple[str, str] | None, deadline: float,
+    ) -> Translation:  # fmt: skip
+        sampling = Sampling(
+            max_tokens=_token_budget(text), stop=("\n",), no_cjk=tgt_lang not in CJK_LANGUAGES
+        )
+        best: _Candidate | None = None
+        attempts = 0
+        for name in self._prompts:
+            messages = PROMPTS[name](text, src_lang, tgt_lang, previous)
+            try:
+                answer = self._engine.chat(messages, sampling, deadline=deadline)
+            except EngineDeadlineError:
+                if best is None:
+                    raise
+                break  # the first answer stands: late is worse than imperfect
+            attempts += 1
             output = clean(answer.text)
-            why = violation(text, output, src_lang, tgt_lang) or ""
-            if not why:
-                return output
-        raise TranslationRejectedError(f"{self.name}: every answer broke a guard ({why})")
+            found = issues(text, output, src_lang, tgt_lang)
+            candidate = _Candidate(
+                output, found, estimate(answer.logprob, answer.completion_tokens, found), name
+            )
+            if best is None or candidate.rank() < best.rank():
+                best = candidate
+            if not found:
+                break
+        assert best is not None
+        if not best.text:
+            raise TranslationRejectedError(f"{self.name}: every answer was empty")
+        return Translation(
+            best.text, best.quality, tuple(best.found), attempts, best.prompt,
+            low_confidence=bool(best.found) or best.quality < self._low_quality,
+        )  # fmt: skip
 
 
 def _token_budget(text: str) -> int:
     """About one token per Chinese character either way, one per 4 English letters: a
     character-count budget covers both directions and cuts a runaway answer early."""
     return min(32 + len(text), 600)
-
-
-def _name(code: str) -> str:
-    return language_name(code)
-
-
-def _strict_prompt(
-    text: str, src_lang: str, tgt_lang: str, context: str | None
-) -> list[ChatMessage]:
-    system = (
-        f"You are a professional interpreter. Translate the {_name(src_lang)} text the user "
-        f"sends into {_name(tgt_lang)}. Reply with the translation only: no notes, no quotes, "
-        "no explanations. Keep every number, name and term."
-    )
-    if context:
-        system += f" The speaker said just before (context only, do not translate it): {context}"
-    return [ChatMessage("system", system), ChatMessage("user", text)]
-
-
-def _plain_prompt(text: str, src_lang: str, tgt_lang: str) -> list[ChatMessage]:
-    return [
-        ChatMessage(
-            "user",
-            f"Translate from {_name(src_lang)} to {_name(tgt_lang)}. "
-            f"Output only the {_name(tgt_lang)} translation.\n\n{text}",
-        )
-    ]

@@ -1,0 +1,92 @@
+"""Real Whisper errors on Chinese: sentences spoken by tts-zh, heard by asr-whisper (Whisper
+base, as the node runs it), kept where what was heard differs from what was said.
+
+Writes a repair dev set, `{id, src: what Whisper heard, ref: what was said}` per row (every
+sentence, wrong or right, so that over-correction is measured on the right ones too), which
+`voxnode eval repair --set FILE --lang zh` scores. The sentences come from a JSON Lines
+file with `ref` (default: the first 300 of the zh_clean_rmrb dev set).
+
+Usage: python bench/zh_whisper_errors.py --out data/zh_whisper_tts.jsonl
+       [--sentences FILE] [--limit 300] [--models-dir DIR] [--home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import time
+from pathlib import Path
+
+from voxnode.cli.local_node import local_node
+from voxnode.contracts.node_settings import ModelSettings, NodeSettings
+from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.speech import (
+    AudioFormat,
+    SynthesizedAudio,
+    SynthesizeRequest,
+    TranscribeRequest,
+    TranscribeResponse,
+)
+from voxnode.evaluation.repair_metrics import units
+from voxnode.packages.shipped_packages import shipped_package
+
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "zh_clean_rmrb.jsonl"
+
+
+async def collect(
+    settings: NodeSettings, sentences: list[dict[str, str]]
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    async with local_node(settings) as node:
+        installed = {spec.service_id for spec in node.host.supervisor.specs()}
+        for package in ("tts-zh", "asr-whisper"):
+            if package not in installed:
+                await node.host.install(str(shipped_package(package)))
+            await node.host.supervisor.ensure_ready(package, timeout_s=900)
+        for index, row in enumerate(sentences):
+            text = row["ref"]
+            spoken = await node.client.call(
+                ServiceType.TTS, ["zh"], SynthesizeRequest(text=text, lang="zh"),
+                SynthesizedAudio, deadline=time.monotonic() + 120,
+            )  # fmt: skip
+            heard = await node.client.call(
+                ServiceType.ASR, ["zh"],
+                TranscribeRequest(
+                    audio=base64.b64encode(spoken.body.audio).decode(),
+                    audio_format=AudioFormat.WAV, language="zh",
+                ),
+                TranscribeResponse, deadline=time.monotonic() + 120,
+            )  # fmt: skip
+            rows.append({
+                "id": f"whisper-tts-{row.get('id', index)}", "src": heard.body.text, "ref": text,
+                "quality_score": heard.body.quality_score,
+            })  # fmt: skip
+            wrong = units(heard.body.text, "zh") != units(text, "zh")
+            print(f"{index:4} {'WRONG' if wrong else 'ok   '} {heard.body.text}", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--sentences", type=Path, default=DEFAULT_SET)
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--models-dir", type=Path)
+    parser.add_argument("--home", type=Path, help="A node home (default: the usual one)")
+    args = parser.parse_args()
+    lines = args.sentences.read_text(encoding="utf-8").splitlines()
+    sentences = [json.loads(line) for line in lines if line][: args.limit]
+    settings = NodeSettings(
+        **({"home": args.home} if args.home else {}), models=ModelSettings(dir=args.models_dir),
+        autostart=False,
+    )  # fmt: skip
+    rows = asyncio.run(collect(settings, sentences))
+    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    wrong = sum(units(str(r["src"]), "zh") != units(str(r["ref"]), "zh") for r in rows)
+    print(f"{len(rows)} sentences, {wrong} heard wrong; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
