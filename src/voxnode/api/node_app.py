@@ -45,6 +45,12 @@ def create_app(settings: NodeSettings) -> FastAPI:
             if settings.scheduler_url:
                 agent = SchedulerAgent(settings, pipeline.host, pipeline.jobs, models)
                 agent.start()
+            cluster = None
+            if settings.cluster.nats_url:  # cluster mode: nats-py is the `cluster` extra
+                from voxnode.cluster.cluster_node import ClusterNode
+
+                cluster = ClusterNode(settings, pipeline.host, pipeline.jobs)
+                cluster.start()
             app.state.node = NodeState(
                 settings=settings,
                 host=pipeline.host,
@@ -59,6 +65,8 @@ def create_app(settings: NodeSettings) -> FastAPI:
             try:
                 yield
             finally:
+                if cluster is not None:
+                    await cluster.close()
                 if agent is not None:
                     await agent.close()
 
