@@ -61,7 +61,7 @@ async def connect(
             await on_reconnect()
 
     async def error(exc: Exception) -> None:
-        if isinstance(exc, TRANSIENT_NATS_ERRORS | nats.errors.UnexpectedEOF):
+        if isinstance(exc, TRANSIENT_NATS_ERRORS):
             log.debug("nats: %s: %s", type(exc).__name__, exc)
         else:
             log.warning("nats: %s: %s", type(exc).__name__, exc)
