@@ -86,16 +86,13 @@ def run_cluster_node(
     services: FakeTranslator | None = None,
     env: dict[str, str] | None = None,
 ) -> Iterator[ClusterNodeProcess]:
-    """A node on `home` (fake services installed the first time) in cluster mode; on exit it
-    is stopped, and whatever it left running (a killed node's services) is killed."""
+    """`voxnode up --nats URL` on `home` (fake services installed the first time); on exit
+    it is stopped, and whatever it left running (a killed node's services) is killed."""
     if not (home / "registry.json").exists():
         packages = home.parent / f"{home.name}-packages"
         install_fake_translator(home, packages, services or FakeTranslator())
-    settings = {
-        **FAST_CLUSTER, "VOXNODE_CLUSTER__NATS_URL": nats_url, "VOXNODE_CLUSTER__NODE_ID": node_id,
-        **(env or {}),
-    }  # fmt: skip
-    with run_node_process(home, env=settings) as node:
+    settings = {**FAST_CLUSTER, "VOXNODE_CLUSTER__NODE_ID": node_id, **(env or {})}
+    with run_node_process(home, env=settings, args=("--nats", nats_url)) as node:
         try:
             yield ClusterNodeProcess(node_id, node)
         finally:
