@@ -3,28 +3,27 @@ processes with fast fake services, the real Dispatcher."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from nats.js import JetStreamContext
 
+from voxnode.contracts.cluster_messages import NodePresence
 from voxnode.contracts.job import JobRequest
 from voxnode.contracts.node_settings import ClusterSettings
 from voxnode.testing.nats_runner import nats_server_binary
 
-if nats_server_binary() is None or importlib.util.find_spec("nats") is None:
-    pytest.skip(
-        "cluster tests need nats-server and nats-py (make setup installs both)",
-        allow_module_level=True,
-    )
+if TYPE_CHECKING:  # nats-py is the `cluster` extra: each test module imports it or skips
+    from nats.js import JetStreamContext
 
-from voxnode.cluster.cluster_status import ClusterView, read_status
-from voxnode.cluster.nats_connection import connect
-from voxnode.contracts.cluster_messages import NodePresence
+    from voxnode.cluster.cluster_status import ClusterView
+
+needs_nats_server = pytest.mark.skipif(
+    nats_server_binary() is None, reason="needs the nats-server program (make setup installs it)"
+)
 
 PairSet = set[tuple[str, str]]
 ZH_EN: PairSet = {("zh", "en"), ("en", "zh")}
@@ -50,6 +49,8 @@ async def wait_for_nodes(
     url: str, expected: dict[str, PairSet], timeout_s: float = 30.0
 ) -> ClusterView:
     """Until the presence bucket shows exactly these nodes with exactly these pairs."""
+    from voxnode.cluster.cluster_status import read_status
+
     deadline = time.monotonic() + timeout_s
     while True:
         view = await read_status(site_settings(url))
@@ -68,6 +69,8 @@ async def until(check: Callable[[], Awaitable[object]], what: str, timeout_s: fl
 
 
 async def jobs_done(url: str) -> dict[str, int]:
+    from voxnode.cluster.cluster_status import read_status
+
     view = await read_status(site_settings(url))
     return {node.node_id: node.jobs_done for node in view.nodes}
 
@@ -96,6 +99,8 @@ async def settled_jobs_done(url: str, expected_total: int, timeout_s: float = 10
 
 @asynccontextmanager
 async def jetstream(url: str) -> AsyncIterator[JetStreamContext]:
+    from voxnode.cluster.nats_connection import connect
+
     nc = await connect(url, name="test", reconnect_wait_s=0.2)
     try:
         yield nc.jetstream()

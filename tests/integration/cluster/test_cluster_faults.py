@@ -11,9 +11,12 @@ from pathlib import Path
 import anyio
 import pytest
 
+pytest.importorskip("nats", reason="cluster mode needs the cluster extra (nats-py)")
+
 from tests.integration.cluster.conftest import (
     ZH_EN,
     jetstream,
+    needs_nats_server,
     site_settings,
     text_job,
     until,
@@ -27,7 +30,7 @@ from voxnode.testing import FakeKnobs
 from voxnode.testing.cluster_nodes import FakeTranslator, run_cluster_node
 from voxnode.testing.nats_runner import run_nats_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, needs_nats_server]
 SLOW = FakeTranslator(nmt=FakeKnobs(slow_ms=300))
 PCM16 = "AQABAAEAAQABAAEA"  # a few samples: the fake ASR needs non-empty audio
 

@@ -13,11 +13,14 @@ import anyio
 import httpx
 import pytest
 
+pytest.importorskip("nats", reason="cluster mode needs the cluster extra (nats-py)")
+
 from tests.integration.cluster.conftest import (
     JA_EN,
     ZH_EN,
     jetstream,
     jobs_done,
+    needs_nats_server,
     settled_jobs_done,
     site_settings,
     steady_jobs_done,
@@ -34,7 +37,7 @@ from voxnode.testing import FakeKnobs
 from voxnode.testing.cluster_nodes import ClusterNodeProcess, FakeTranslator, run_cluster_node
 from voxnode.testing.nats_runner import RunningNats, run_nats_server
 
-pytestmark = [pytest.mark.anyio, pytest.mark.shares_processes]
+pytestmark = [pytest.mark.anyio, pytest.mark.shares_processes, needs_nats_server]
 SLOW_JA_MS = 2000
 """Twice ack_wait (1 s): only in-progress acks keep these jobs from being redelivered."""
 
