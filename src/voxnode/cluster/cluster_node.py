@@ -27,6 +27,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 import voxnode
+from voxnode.agent import capabilities
 from voxnode.cluster import cluster_names as names
 from voxnode.cluster.cluster_names import Pair
 from voxnode.cluster.dead_letters import DeadLetterDesk
@@ -164,10 +165,13 @@ class ClusterNode:
 
     def _presence(self) -> NodePresence:
         runner = self._runner
+        statuses = self._host.statuses()
         return NodePresence(
             node_id=self.node_id, hostname=socket.gethostname(), pid=os.getpid(),
             version=voxnode.__version__,
             pairs=[self._offered[p] for p in sorted(self._pullers) if p in self._offered],
+            language_capabilities=capabilities.language_capabilities(statuses),
+            capability_by_type=capabilities.capability_by_type(statuses),
             running=runner.running if runner else 0, max_jobs=self._settings.max_jobs,
             jobs_done=runner.done if runner else 0, started_at=self._started_at,
         )  # fmt: skip

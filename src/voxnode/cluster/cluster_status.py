@@ -3,12 +3,13 @@ depth of every pair, and the dead letters."""
 
 from __future__ import annotations
 
+import contextlib
+
 import nats.js.errors
 from nats.js import JetStreamContext
 from pydantic import BaseModel
 
 from voxnode.cluster import cluster_names as names
-from voxnode.cluster.jetstream_layout import open_layout
 from voxnode.cluster.nats_connection import connect
 from voxnode.contracts.cluster_messages import DeadLetter, NodePresence
 from voxnode.contracts.node_settings import ClusterSettings
@@ -38,32 +39,42 @@ class ClusterView(BaseModel):
 
 
 async def read_status(settings: ClusterSettings) -> ClusterView:
+    """Reads only: a site where no node or dispatcher ran yet shows empty."""
     url = settings.nats_url or ""
     nc = await connect(url, name="voxnode-status", reconnect_wait_s=settings.reconnect_wait_s)
     try:
         js = nc.jetstream()
-        layout = await open_layout(js, settings)
-        nodes = []
-        try:
-            keys = await layout.nodes.keys()
-        except nats.js.errors.NoKeysError:
-            keys = []
-        for key in sorted(keys):
-            try:
-                entry = await layout.nodes.get(key)
-            except nats.js.errors.KeyNotFoundError:
-                continue
-            if entry.value:
-                nodes.append(NodePresence.model_validate_json(entry.value))
-        pairs = await _pair_depths(js, nodes)
-        dead = await js.stream_info(names.DEAD_LETTER_STREAM)
-        recent = await _recent_dead_letters(js, dead.state.first_seq, dead.state.last_seq)
+        nodes = await _nodes(js)
+        pairs, dead_letters, recent = [], 0, []
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            pairs = await _pair_depths(js, nodes)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            dead = await js.stream_info(names.DEAD_LETTER_STREAM)
+            dead_letters = dead.state.messages
+            recent = await _recent_dead_letters(js, dead.state.first_seq, dead.state.last_seq)
         return ClusterView(
-            nats_url=url, nodes=nodes, pairs=pairs, dead_letters=dead.state.messages,
+            nats_url=url, nodes=nodes, pairs=pairs, dead_letters=dead_letters,
             recent_dead_letters=recent,
         )  # fmt: skip
     finally:
         await nc.close()
+
+
+async def _nodes(js: JetStreamContext) -> list[NodePresence]:
+    try:
+        bucket = await js.key_value(names.NODES_BUCKET)
+        keys = await bucket.keys()
+    except (nats.js.errors.BucketNotFoundError, nats.js.errors.NoKeysError):
+        return []
+    nodes = []
+    for key in sorted(keys):
+        try:
+            entry = await bucket.get(key)
+        except nats.js.errors.KeyNotFoundError:
+            continue
+        if entry.value:
+            nodes.append(NodePresence.model_validate_json(entry.value))
+    return nodes
 
 
 async def _pair_depths(js: JetStreamContext, nodes: list[NodePresence]) -> list[PairDepth]:

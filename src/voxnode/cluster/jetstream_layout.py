@@ -68,7 +68,10 @@ async def ensure_pair_consumer(
             ack_wait=settings.ack_wait_s, max_deliver=settings.max_deliver,
             max_ack_pending=MAX_ACK_PENDING,
         )  # fmt: skip
-        info = await js.add_consumer(names.JOBS_STREAM, config)
+        try:
+            info = await js.add_consumer(names.JOBS_STREAM, config)
+        except nats.js.errors.BadRequestError:  # another node made it meanwhile, its own way
+            info = await js.consumer_info(names.JOBS_STREAM, name)
     max_deliver = info.config.max_deliver or settings.max_deliver
     if max_deliver != settings.max_deliver or info.config.ack_wait != settings.ack_wait_s:
         log.warning(
@@ -84,13 +87,21 @@ async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None
     try:
         await js.stream_info(config.name)
     except nats.js.errors.NotFoundError:
-        await js.add_stream(config)
+        try:
+            await js.add_stream(config)
+        except nats.js.errors.BadRequestError:  # created meanwhile, with other limits: use it
+            await js.stream_info(config.name)
 
 
 async def _ensure_bucket(js: JetStreamContext, bucket: str, ttl_s: float) -> KeyValue:
     try:
         return await js.key_value(bucket)
     except nats.js.errors.BucketNotFoundError:
-        return await js.create_key_value(
-            api.KeyValueConfig(bucket=bucket, ttl=ttl_s, history=1, storage=api.StorageType.FILE)
-        )
+        try:
+            return await js.create_key_value(
+                api.KeyValueConfig(
+                    bucket=bucket, ttl=ttl_s, history=1, storage=api.StorageType.FILE
+                )
+            )
+        except nats.js.errors.BadRequestError:  # created meanwhile, with another TTL: use it
+            return await js.key_value(bucket)

@@ -87,62 +87,69 @@ class ClusterJobRunner:
     # ----- one message
 
     async def _handle(self, msg: Msg, job: ClusterJob | None, max_deliver: int) -> None:
-        delivered = msg.metadata.num_delivered
-        seq = msg.metadata.sequence.stream
         if job is None:
             reason = ErrorDetail(
                 code="UNREADABLE_JOB", category=ErrorCategory.BAD_INPUT,
                 message="the message is no ClusterJob",
             )  # fmt: skip
             await self._dead_letters.bury(
-                job=None, subject=msg.subject, stream_seq=seq, cause=DeadLetterCause.UNREADABLE,
-                reason=reason, attempts=delivered,
+                job=None, subject=msg.subject, stream_seq=msg.metadata.sequence.stream,
+                cause=DeadLetterCause.UNREADABLE, reason=reason,
+                attempts=msg.metadata.num_delivered,
             )  # fmt: skip
             await _quietly(msg.term())
             return
+        alive = asyncio.create_task(self._keep_alive(msg))  # until acked, outcome included
         try:
-            if await self._outcomes.get(job.client_id, job.job_id) is not None:
-                log.info("cluster: job %s has its outcome already; acked", job.job_id)
-                await _quietly(msg.ack())
-                return
-            result, error, category = await self._attempt(msg, job)
-            attempt = classify(result.status if result else None, category)
-            verdict = decide(attempt, delivered, max_deliver)
-            if verdict is Verdict.RETRY:
-                delay = retry_delay(delivered, self._settings.retry_delay_s)
-                await _quietly(msg.nak(delay=delay))
-                return
-            if verdict is Verdict.BURY:
-                await self._dead_letters.bury(
-                    job=job, subject=msg.subject, stream_seq=seq,
-                    cause=DeadLetterCause.ATTEMPTS_FAILED, reason=error or _failure_of(result),
-                    attempts=delivered, last_result=result,
-                )  # fmt: skip
-            else:
-                kind = OutcomeKind.RESULT if verdict is Verdict.DELIVER else OutcomeKind.REFUSED
-                await self._outcomes.settle(
-                    JobOutcome(
-                        job_id=job.job_id, client_id=job.client_id,
-                        session_id=job.request.session_id,
-                        utterance_index=job.request.utterance_index or 0, kind=kind,
-                        result=result, error=error, node_id=self._node_id, attempts=delivered,
-                    )
-                )  # fmt: skip
-            self.done += 1
-            await _quietly(msg.ack())  # only now: the outcome is in the bucket
+            await self._answer(msg, job, max_deliver)
         except asyncio.CancelledError:
             if job.job_id in self._cancelled:
                 await _quietly(msg.ack())  # the dispatcher's cancel is its outcome
             else:
                 await _quietly(msg.nak())  # this node stops: another one takes it now
             raise
+        finally:
+            alive.cancel()
+
+    async def _answer(self, msg: Msg, job: ClusterJob, max_deliver: int) -> None:
+        delivered = msg.metadata.num_delivered
+        if await self._outcomes.get(job.client_id, job.job_id) is not None:
+            log.info("cluster: job %s has its outcome already; acked", job.job_id)
+            await _quietly(msg.ack())
+            return
+        result, error, category = await self._attempt(job)
+        attempt = classify(result.status if result else None, category)
+        verdict = decide(attempt, delivered, max_deliver)
+        if verdict is Verdict.RETRY:
+            await _quietly(msg.nak(delay=retry_delay(delivered, self._settings.retry_delay_s)))
+            return
+        if verdict is Verdict.BURY:
+            await self._dead_letters.bury(
+                job=job, subject=msg.subject, stream_seq=msg.metadata.sequence.stream,
+                cause=DeadLetterCause.ATTEMPTS_FAILED, reason=error or _failure_of(result),
+                attempts=delivered, last_result=result,
+            )  # fmt: skip
+        else:
+            kind = OutcomeKind.RESULT if verdict is Verdict.DELIVER else OutcomeKind.REFUSED
+            await self._outcomes.settle(
+                JobOutcome(
+                    job_id=job.job_id, client_id=job.client_id, session_id=job.request.session_id,
+                    utterance_index=job.request.utterance_index or 0, kind=kind, result=result,
+                    error=error, node_id=self._node_id, attempts=delivered,
+                )
+            )  # fmt: skip
+        self.done += 1
+        await _quietly(msg.ack())  # only now: the outcome is in the bucket
 
     async def _attempt(
-        self, msg: Msg, job: ClusterJob
+        self, job: ClusterJob
     ) -> tuple[JobResult | None, ErrorDetail | None, ErrorCategory | None]:
-        alive = asyncio.create_task(self._keep_alive(msg))
+        """The pipeline keeps per-session state (order, context, dedup); a session here is
+        one dispatcher's, so two dispatchers' sessions of one name never meet."""
+        request = job.request
+        scoped = request.model_copy(update={"session_id": f"{job.client_id}/{request.session_id}"})
         try:
-            return await self._jobs.run(job.request), None, None
+            result = await self._jobs.run(scoped)
         except VoxnodeError as exc:
             return None, exc.body().error, exc.category
         except Exception as exc:  # a bug must not leave the job hanging until ack_wait
@@ -151,8 +158,7 @@ class ClusterJobRunner:
                 code="PROCESSING_ERROR", category=ErrorCategory.PERMANENT, message=str(exc)
             )
             return None, detail, None
-        finally:
-            alive.cancel()
+        return result.model_copy(update={"session_id": request.session_id}), None, None
 
     async def _keep_alive(self, msg: Msg) -> None:
         while True:

@@ -18,7 +18,11 @@ from pydantic import BaseModel, Field
 
 from voxnode.contracts.errors import ErrorDetail
 from voxnode.contracts.job import JobRequest, JobResult
-from voxnode.contracts.scheduler_messages import LanguagePair
+from voxnode.contracts.scheduler_messages import (
+    CapabilityByType,
+    LanguageCapabilities,
+    LanguagePair,
+)
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 """Job and client ids: one NATS subject token and one key part (no dots, no wildcards)."""
@@ -96,6 +100,9 @@ class NodePresence(BaseModel):
     version: str
     pairs: list[LanguagePair]
     """The pairs it pulls jobs for (from its ready services)."""
+    language_capabilities: LanguageCapabilities
+    """As in the scheduler heartbeat: what its ready services hear, carry and speak."""
+    capability_by_type: list[CapabilityByType] = []
     running: int = 0
     max_jobs: int = 1
     jobs_done: int = 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -173,6 +173,12 @@ class ClusterSettings(BaseModel):
     session, then is released; the missing one follows when it comes, marked late."""
     submit_timeout_s: float = Field(30.0, gt=0)
     """Dispatcher: how long a submit retries while the nats-server cannot be reached."""
+
+    @model_validator(mode="after")
+    def _alive_within_ack_wait(self) -> ClusterSettings:
+        if self.in_progress_s >= self.ack_wait_s:
+            raise ValueError("cluster.in_progress_s must be under cluster.ack_wait_s")
+        return self
 
 
 class NodeSettings(BaseSettings):

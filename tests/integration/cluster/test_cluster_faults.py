@@ -144,8 +144,10 @@ async def test_a_job_that_fails_every_time_lands_in_the_dead_letter_subject(
 async def test_a_node_dying_on_the_last_delivery_is_dead_lettered_from_the_advisory(
     tmp_path: Path,
 ) -> None:
-    env = {"VOXNODE_CLUSTER__MAX_DELIVER": "1"}
-    slow = FakeTranslator(nmt=FakeKnobs(slow_ms=5000))
+    # one delivery only; ack_wait 3 s, so a loaded machine's late in-progress ack cannot
+    # end the delivery before the kill does
+    env = {"VOXNODE_CLUSTER__MAX_DELIVER": "1", "VOXNODE_CLUSTER__ACK_WAIT_S": "3"}
+    slow = FakeTranslator(nmt=FakeKnobs(slow_ms=8000))
     with run_nats_server(tmp_path / "nats") as nats:
         async with Dispatcher(site_settings(nats.url)) as dispatcher:
             node_a = run_cluster_node(tmp_path / "a", nats.url, node_id="a", services=slow, env=env)
@@ -162,7 +164,7 @@ async def test_a_node_dying_on_the_last_delivery_is_dead_lettered_from_the_advis
                 a.kill()
             with run_cluster_node(tmp_path / "b", nats.url, node_id="b", env=env):
                 outcome = await dispatcher.wait(job_id, 30)
-        assert outcome.kind is OutcomeKind.DEAD_LETTER and outcome.node_id == "b"
+        assert (outcome.kind, outcome.node_id) == (OutcomeKind.DEAD_LETTER, "b"), outcome
         assert outcome.error is not None and outcome.error.code == "MAX_DELIVERIES"
         letters = await dead_letters(nats.url)
         assert [(d.job_id, d.cause, d.attempts) for d in letters] == [

@@ -19,7 +19,11 @@ from voxnode.contracts.cluster_messages import (
 )
 from voxnode.contracts.errors import ErrorCategory, ErrorDetail
 from voxnode.contracts.job import JobRequest, JobResult, JobStatus
-from voxnode.contracts.scheduler_messages import LanguagePair
+from voxnode.contracts.scheduler_messages import (
+    CapabilityByType,
+    LanguageCapabilities,
+    LanguagePair,
+)
 
 REQUEST = JobRequest(job_id="j1", session_id="s", utterance_index=2, src_lang="zh",
                      tgt_lang="en", text="你好", want_audio=False)  # fmt: skip
@@ -58,6 +62,8 @@ SAMPLES: list[BaseModel] = [
         pid=1,
         version="0.1.0",
         pairs=[LanguagePair(src="zh", tgt="en", speech_out=False)],
+        language_capabilities=LanguageCapabilities(asr_languages=["zh"]),
+        capability_by_type=[CapabilityByType(type="asr", ready=True, ready_impl_ids=["a"])],
         running=1,
         max_jobs=4,
         jobs_done=7,

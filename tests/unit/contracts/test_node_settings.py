@@ -33,3 +33,16 @@ def test_home_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (tmp_path / "config.toml").write_text("port = 9300\n")
     settings = NodeSettings()
     assert (settings.home, settings.port) == (tmp_path, 9300)
+
+
+def test_cluster_section_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXNODE_CLUSTER__NATS_URL", "nats://10.0.0.5:4222")
+    monkeypatch.setenv("VOXNODE_CLUSTER__ACK_WAIT_S", "12")
+    settings = NodeSettings(home=tmp_path, cluster={"max_jobs": 2})
+    assert settings.cluster.nats_url == "nats://10.0.0.5:4222"
+    assert (settings.cluster.ack_wait_s, settings.cluster.max_jobs) == (12.0, 2)
+    monkeypatch.setenv("VOXNODE_CLUSTER__IN_PROGRESS_S", "12")
+    with pytest.raises(ValueError, match="in_progress_s"):
+        NodeSettings(home=tmp_path)
