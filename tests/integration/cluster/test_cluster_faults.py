@@ -26,7 +26,7 @@ from voxnode.cluster import Dispatcher
 from voxnode.cluster import cluster_names as names
 from voxnode.contracts.cluster_messages import DeadLetter, DeadLetterCause, JobOutcome, OutcomeKind
 from voxnode.contracts.job import JobRequest
-from voxnode.testing import FakeKnobs
+from voxnode.testing import FakeKnobs, free_port
 from voxnode.testing.cluster_nodes import FakeTranslator, run_cluster_node
 from voxnode.testing.nats_runner import run_nats_server
 
@@ -171,3 +171,42 @@ async def test_a_node_dying_on_the_last_delivery_is_dead_lettered_from_the_advis
             (job_id, DeadLetterCause.MAX_DELIVERIES, 1)
         ]
         assert await jobs_left(nats.url) == 0  # the message the stream kept is gone
+
+
+async def test_a_node_stopping_cleanly_hands_its_running_job_on_at_once(tmp_path: Path) -> None:
+    """SIGTERM: the node naks what it runs, so the other node takes it before ack_wait."""
+    env = {"VOXNODE_CLUSTER__ACK_WAIT_S": "20", "VOXNODE_CLUSTER__IN_PROGRESS_S": "0.3"}
+    slow = FakeTranslator(nmt=FakeKnobs(slow_ms=15000))  # on a: still running when a stops
+    with run_nats_server(tmp_path / "nats") as nats:
+        async with Dispatcher(site_settings(nats.url)) as dispatcher:
+            node_a = run_cluster_node(tmp_path / "a", nats.url, node_id="a", services=slow, env=env)
+            with node_a as a:
+                await wait_for_nodes(nats.url, {"a": ZH_EN})
+                job_id = await dispatcher.submit(text_job(0, session="handover"))
+                async with jetstream(nats.url) as js:
+
+                    async def running() -> int:
+                        info = await js.consumer_info(names.JOBS_STREAM, "pair-zh-en")
+                        return info.num_ack_pending or 0
+
+                    await until(running, "the job on node a")
+                with run_cluster_node(tmp_path / "b", nats.url, node_id="b", env=env):
+                    await wait_for_nodes(nats.url, {"a": ZH_EN, "b": ZH_EN})
+                    stopped = time.monotonic()
+                    assert a.node.stop() == 0
+                    outcome = await dispatcher.wait(job_id, 15)
+                    took = time.monotonic() - stopped
+        assert (outcome.kind, outcome.node_id, outcome.attempts) == (OutcomeKind.RESULT, "b", 2)
+        assert took < 10, took  # well under the 20 s ack_wait
+
+
+async def test_a_node_started_before_its_nats_server_joins_when_it_comes(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"nats://127.0.0.1:{port}"
+    with run_cluster_node(tmp_path / "a", url, node_id="a"):
+        await anyio.sleep(1.0)  # up, and failing to connect
+        with run_nats_server(tmp_path / "nats", port=port) as nats:
+            await wait_for_nodes(nats.url, {"a": ZH_EN})
+            async with Dispatcher(site_settings(nats.url)) as dispatcher:
+                outcome = await dispatcher.run(text_job(0, session="late-server"), 20)
+        assert (outcome.kind, outcome.node_id) == (OutcomeKind.RESULT, "a")

@@ -32,7 +32,7 @@ from voxnode.cluster import cluster_names as names
 from voxnode.cluster.cluster_status import read_status
 from voxnode.cluster.outcome_store import OutcomeStore
 from voxnode.contracts.cluster_messages import ClusterJob, JobOutcome, OutcomeKind
-from voxnode.contracts.job import JobStatus
+from voxnode.contracts.job import JobRequest, JobStatus
 from voxnode.testing import FakeKnobs
 from voxnode.testing.cluster_nodes import ClusterNodeProcess, FakeTranslator, run_cluster_node
 from voxnode.testing.nats_runner import RunningNats, run_nats_server
@@ -84,6 +84,16 @@ async def test_100_jobs_spread_over_the_nodes_each_done_exactly_once(site: Site)
     assert set(by_node) == {"a", "b"} and min(by_node.values()) > 0, by_node
     assert (stats.submitted, stats.released, stats.doubled_outcomes, stats.late) == (100, 100, 0, 0)
     assert await settled_jobs_done(site.url, before + 100) == before + 100  # none ran twice
+
+
+async def test_bad_input_is_refused_at_once_not_retried(site: Site) -> None:
+    bad_audio = JobRequest(
+        session_id="bad", src_lang="zh", tgt_lang="en", audio="not base64!", want_audio=False
+    )
+    async with Dispatcher(site_settings(site.url)) as dispatcher:
+        outcome = await dispatcher.run(bad_audio, 20)
+    assert (outcome.kind, outcome.attempts) == (OutcomeKind.REFUSED, 1)
+    assert outcome.error is not None and outcome.error.code == "BAD_AUDIO"
 
 
 async def test_a_doubled_submit_is_dropped_by_the_duplicate_window(site: Site) -> None:
