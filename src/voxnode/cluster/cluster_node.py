@@ -31,7 +31,7 @@ from voxnode.agent import capabilities
 from voxnode.cluster import cluster_names as names
 from voxnode.cluster.cluster_names import Pair
 from voxnode.cluster.dead_letters import DeadLetterDesk
-from voxnode.cluster.jetstream_layout import ClusterLayout, open_layout
+from voxnode.cluster.jetstream_layout import open_layout
 from voxnode.cluster.job_runner import ClusterJobRunner
 from voxnode.cluster.nats_connection import ClusterUnavailableError, connect, retrying
 from voxnode.cluster.outcome_store import OutcomeStore
@@ -59,7 +59,6 @@ class ClusterNode:
         self._pullers: dict[Pair, PairPuller] = {}
         self._offered: dict[Pair, LanguagePair] = {}
         self._nc: Client | None = None
-        self._layout: ClusterLayout | None = None
         self._runner: ClusterJobRunner | None = None
         self._beacon: PresenceBeacon | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,7 +86,7 @@ class ClusterNode:
     async def _run(self) -> None:
         self._nc = nc = await self._connect()
         js = nc.jetstream()
-        self._layout = layout = await retrying(
+        layout = await retrying(
             lambda: open_layout(js, self._settings), timeout_s=None, what="create streams"
         )
         outcomes = OutcomeStore(layout.results, timeout_s=None)

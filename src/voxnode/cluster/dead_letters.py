@@ -49,7 +49,6 @@ class DeadLetterDesk:
         self._js = layout.js
         self._outcomes = outcomes
         self._node_id = node_id
-        self.buried = 0
 
     async def bury(
         self,
@@ -86,7 +85,6 @@ class DeadLetterDesk:
             ),
             timeout_s=None, what=f"dead-letter {letter.job_id}",
         )  # fmt: skip
-        self.buried += 1
         log.warning("cluster: job %s dead-lettered: %s", letter.job_id, reason.message)
         return True
 

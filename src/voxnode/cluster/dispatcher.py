@@ -57,6 +57,8 @@ class DispatchStats:
     late: int = 0
     doubled_outcomes: int = 0
     """A second outcome seen for one job: never expected (the first written wins)."""
+    watcher_resumes: int = 0
+    """Times the results watcher subscribed again after a reconnection."""
 
 
 @dataclass(slots=True)
@@ -245,6 +247,7 @@ class Dispatcher:
                 lambda: open_layout(links.js, self._settings), timeout_s=None, what="layout"
             )
             await links.watcher.resume()
+            self.stats.watcher_resumes += 1
 
         links.extra = [t for t in links.extra if not t.done()]
         links.extra.append(asyncio.create_task(again(), name="dispatcher-resume"))

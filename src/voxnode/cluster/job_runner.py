@@ -44,7 +44,6 @@ class ClusterJobRunner:
         self._cancelled: set[str] = set()
         self.done = 0
         """Outcomes this node wrote."""
-        self.on_change: Callable[[], None] = lambda: None
 
     @property
     def running(self) -> int:
@@ -64,10 +63,8 @@ class ClusterJobRunner:
                 del self._by_job[job_id]
             self._cancelled.discard(job_id)
             release()
-            self.on_change()
 
         task.add_done_callback(finished)
-        self.on_change()
 
     def cancel(self, job_id: str) -> bool:
         task = self._by_job.get(job_id)

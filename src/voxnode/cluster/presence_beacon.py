@@ -26,7 +26,6 @@ class PresenceBeacon:
         self._settings = settings
         self._presence = presence
         self._change = asyncio.Event()
-        self.puts = 0
 
     def changed(self) -> None:
         self._change.set()
@@ -37,7 +36,6 @@ class PresenceBeacon:
             entry = self._presence()
             try:
                 await self._kv.put(entry.node_id, entry.model_dump_json().encode())
-                self.puts += 1
             except TRANSIENT_NATS_ERRORS as exc:
                 log.debug("cluster: presence not put: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):

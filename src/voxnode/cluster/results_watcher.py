@@ -1,10 +1,12 @@
 """Follows one dispatcher's keys (`<client_id>.>`) in the results bucket.
 
 KV watchers are ordered push consumers: ephemeral, in the server's memory, so a restarted
-nats-server has forgotten them and a watcher that only waits sees nothing more (the known
-pitfall). This one remembers the last stream sequence it saw and, on every reconnection,
-subscribes again from the next one; nats-py's own reset (missed heartbeats, sequence gaps)
-stays on too, and anything seen twice is dropped by its sequence.
+nats-server has forgotten them (the known pitfall: a watcher that only waits would see
+nothing more). This one remembers the last stream sequence it saw and, on every
+reconnection, subscribes again from the next one. nats-py 2.16's own reset (two missed idle
+heartbeats, or a sequence gap) stays on as well and, in the restart test, recovers by
+itself too when ours is disabled; ours does not depend on the client library's behaviour
+and starts at once. Anything seen twice is dropped by its sequence.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ class ResultsWatcher:
         self._on_outcome = on_outcome
         self._last_seq = 0
         self._sub: JetStreamContext.PushSubscription | None = None
-        self.resumed = 0
 
     async def start(self) -> None:
         await self._subscribe()
@@ -43,7 +44,6 @@ class ResultsWatcher:
     async def resume(self) -> None:
         await self._drop()
         await retrying(self._subscribe, timeout_s=None, what="resume the results watcher")
-        self.resumed += 1
         log.info("cluster: results watcher resumed after stream sequence %d", self._last_seq)
 
     async def stop(self) -> None:

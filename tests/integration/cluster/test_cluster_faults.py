@@ -108,6 +108,7 @@ async def test_a_restarted_nats_server_is_survived_by_nodes_and_dispatcher(
         assert [o.utterance_index for o in outcomes] == list(range(30))
         assert all(o.kind is OutcomeKind.RESULT for o in outcomes)
         assert (stats.submitted, stats.released, stats.doubled_outcomes) == (30, 30, 0)
+        assert stats.watcher_resumes == 1  # the watcher came back by our resume
         assert {o.node_id for o in after_restart + after} == {"a", "b"}
         view = await wait_for_nodes(nats.url, {"a": ZH_EN, "b": ZH_EN})  # presence puts again
         assert all(node.at > time.time() - 3 for node in view.nodes)
