@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, print_result, settings_for
 from voxnode.cli.translate_cli import audio_format_of
 from voxnode.contracts.cluster_messages import JobOutcome, OutcomeKind
-from voxnode.contracts.errors import BadInputError
+from voxnode.contracts.errors import BadInputError, VoxnodeError
 from voxnode.contracts.job import JobRequest, JobStatus
 from voxnode.contracts.node_settings import ClusterSettings
 
@@ -100,7 +100,8 @@ def dispatch_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Send jobs to the cluster and print their outcomes as they are released (per session in
-    utterance order); exits 1 if any job has no usable result."""
+    utterance order); exits 1 if any job has no usable result. Jobs without an outcome
+    within --timeout-s are cancelled."""
     from voxnode.cluster.dispatcher import Dispatcher
 
     settings = cluster_settings(home, nats)
@@ -123,9 +124,22 @@ def dispatch_command(
     async def run() -> None:
         async with Dispatcher(settings, on_release=show) as dispatcher:
             ids = [await dispatcher.submit(job) for job in jobs]
-            await asyncio.wait_for(
-                asyncio.gather(*(dispatcher.wait(job_id) for job_id in ids)), timeout_s
-            )
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(dispatcher.wait(job_id) for job_id in ids)), timeout_s
+                )
+            except TimeoutError:
+                done = {outcome.job_id for outcome in released}
+                count = len(done)
+                for job_id in ids:  # nobody waits for them any more
+                    if job_id not in done:
+                        await dispatcher.cancel(job_id)
+                raise VoxnodeError(
+                    f"{count} of {len(ids)} outcomes within {timeout_s} s; the rest "
+                    "are cancelled (`voxnode cluster status` shows whether a node serves "
+                    "their pair)",
+                    code="DISPATCH_TIMEOUT",
+                ) from None
 
     asyncio.run(run())
     if not all(succeeded(o) for o in released):
