@@ -14,9 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
-		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech]'
+		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster]'
 	command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng) \
 		|| echo "espeak-ng not installed: the tts-espeak fallback will not start"
+	command -v nats-server >/dev/null || test -x /usr/sbin/nats-server \
+		|| (apt-get update -qq && apt-get install -y -qq nats-server) \
+		|| echo "nats-server not installed: the cluster tests will be skipped"
 	touch $@
 
 # Engine B: llama-server built once from the same llama.cpp source (user cache).

@@ -47,6 +47,12 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
             if settings.scheduler_url:
                 agent = SchedulerAgent(settings, pipeline.host, pipeline.jobs, models)
                 agent.start()
+            cluster = None
+            if settings.cluster.nats_url:  # cluster mode: nats-py is the `cluster` extra
+                from voxnode.cluster.cluster_node import ClusterNode
+
+                cluster = ClusterNode(settings, pipeline.host, pipeline.jobs)
+                cluster.start()
             app.state.node = NodeState(
                 settings=settings,
                 host=pipeline.host,
@@ -62,6 +68,8 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
             try:
                 yield
             finally:
+                if cluster is not None:
+                    await cluster.close()
                 if agent is not None:
                     await agent.close()
 

@@ -1,7 +1,7 @@
 """`voxnode`: up, services, install-service, uninstall-service, rollback-service, start, stop,
-repair, translate, demo, dev-scheduler. With a node running on the home, commands go through
-its API (one owner of the registry and the processes); without one, package commands work on
-the home directly."""
+repair, translate, demo, dev-scheduler, dispatch, cluster. With a node running on the home,
+commands go through its API (one owner of the registry and the processes); without one,
+package commands work on the home directly."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from voxnode.cli.cli_support import (
     print_result,
     settings_for,
 )
+from voxnode.cli.cluster_cli import cluster_app, dispatch_command
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
 from voxnode.cli.models_cli import engines_app, models_app
@@ -40,6 +41,8 @@ app.command("chat")(llm_cli.chat)
 app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
+app.add_typer(cluster_app, name="cluster")
+app.command("dispatch")(dispatch_command)
 
 
 @app.command()
@@ -52,11 +55,14 @@ def up(
     scheduler_url: str | None = typer.Option(
         None, help="Join a scheduler: ws://HOST:PORT/ws/node (also VOXNODE_SCHEDULER_URL)"
     ),
+    nats: str | None = typer.Option(
+        None, help="Cluster mode: nats://HOST:4222 (also VOXNODE_CLUSTER__NATS_URL)"
+    ),
 ) -> None:
     """Run the node in the foreground until Ctrl-C or SIGTERM; every service stops with it."""
     settings = settings_for(
         home, host=host, port=port, autostart=False if no_autostart else None,
-        scheduler_url=scheduler_url,
+        scheduler_url=scheduler_url, cluster={"nats_url": nats} if nats else None,
     )  # fmt: skip
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if find_node(settings.home) is not None:
@@ -78,6 +84,8 @@ def up(
     typer.echo(f"voxnode: API and dashboard on {url} (home {settings.home})", err=True)
     if settings.scheduler_url:
         typer.echo(f"voxnode: joining the scheduler at {settings.scheduler_url}", err=True)
+    if settings.cluster.nats_url:
+        typer.echo(f"voxnode: cluster mode on {settings.cluster.nats_url}", err=True)
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     app = create_app(settings, public_url=f"http://{local}:{bound_port}")
     config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets")

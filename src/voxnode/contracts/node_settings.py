@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -149,6 +149,50 @@ class AgentSettings(BaseModel):
     """How many finished job_ids are remembered to refuse a repeated job_assign."""
 
 
+class ClusterSettings(BaseModel):
+    """Cluster mode (NATS JetStream); the node joins when `nats_url` is set. The stream and
+    bucket limits take effect where they are created (the first node or dispatcher)."""
+
+    nats_url: str | None = None
+    """nats://HOST:4222; None: no cluster mode."""
+    node_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """None: `<hostname>-<random>`, kept in `<home>/cluster.json`."""
+    max_jobs: int = Field(4, ge=1)
+    """Jobs this node runs at once; it pulls one only when a slot is free."""
+    ack_wait_s: float = Field(30.0, gt=0)
+    """A job not acked (and with no in-progress ack) for this long goes to another node."""
+    in_progress_s: float = Field(10.0, gt=0)
+    """How often a running job tells JetStream it is alive (keep it under ack_wait_s)."""
+    max_deliver: int = Field(3, ge=1)
+    """Attempts of one job; then it goes to the dead-letter subject."""
+    retry_delay_s: float = Field(1.0, ge=0)
+    """A failed attempt is offered again after this many seconds times the attempts so far."""
+    fetch_timeout_s: float = Field(1.0, gt=0)
+    """One pull waits this long for a job (a pair that stops is left within it)."""
+    heartbeat_s: float = Field(5.0, gt=0)
+    """Presence puts: this often, and at once when the node's pairs change."""
+    presence_ttl_s: float = Field(15.0, gt=0)
+    """The presence bucket's TTL: a node not heard from for this long is gone from it."""
+    duplicate_window_s: float = Field(120.0, gt=0)
+    """A job_id submitted again within this is dropped by JetStream (Nats-Msg-Id)."""
+    results_ttl_s: float = Field(3600.0, gt=0)
+    """How long outcomes are kept: a redelivered or resubmitted job is answered from them."""
+    dead_letter_ttl_s: float = Field(7 * 86400.0, gt=0)
+    reconnect_wait_s: float = Field(0.5, gt=0)
+    """Between attempts to reach a lost nats-server (nodes and dispatchers retry forever)."""
+    order_timeout_s: float = Field(30.0, gt=0)
+    """Dispatcher: a later utterance waits this long for a missing earlier one of its
+    session, then is released; the missing one follows when it comes, marked late."""
+    submit_timeout_s: float = Field(30.0, gt=0)
+    """Dispatcher: how long a submit retries while the nats-server cannot be reached."""
+
+    @model_validator(mode="after")
+    def _alive_within_ack_wait(self) -> ClusterSettings:
+        if self.in_progress_s >= self.ack_wait_s:
+            raise ValueError("cluster.in_progress_s must be under cluster.ack_wait_s")
+        return self
+
+
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
@@ -167,6 +211,7 @@ class NodeSettings(BaseSettings):
     scheduler_url: str | None = None
     """ws:// or wss:// URL of a scheduler (lingua's: ws://HOST:5010/ws/node); None: no agent."""
     agent: AgentSettings = AgentSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     @property
     def models_dir(self) -> Path:

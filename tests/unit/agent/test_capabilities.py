@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voxnode.agent.capabilities import (
     capability_by_type,
     installed_services,
     language_capabilities,
 )
 from voxnode.contracts.service_manifest import ServiceType
-from voxnode.contracts.service_status import ServiceState, ServiceStatus
-
-
-def status(service_id: str, kind: ServiceType, langs: list[str], **fields: Any) -> ServiceStatus:
-    values: dict[str, Any] = dict(
-        service_id=service_id, name=service_id, type=kind, languages=langs, subtype=None,
-        version="1.0.0", installed_versions=["1.0.0"], state=ServiceState.READY,
-    )  # fmt: skip
-    values.update(fields)
-    return ServiceStatus(**values)
+from voxnode.contracts.service_status import ServiceState
+from voxnode.testing.statuses import status
 
 
 def test_pairs_need_a_ready_asr_for_the_source_and_a_ready_translator() -> None:

@@ -108,3 +108,16 @@ def test_the_session_starts_without_developer_settings(tmp_path: Path) -> None:
     """tests/conftest.py cleared them: the defaults are what the tests see."""
     assert [n for n in os.environ if n.startswith("VOXNODE_")] in ([], ["VOXNODE_TEST_MODELS"])
     assert NodeSettings(home=tmp_path).port == 8700
+
+
+def test_cluster_section_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXNODE_CLUSTER__NATS_URL", "nats://10.0.0.5:4222")
+    monkeypatch.setenv("VOXNODE_CLUSTER__ACK_WAIT_S", "12")
+    settings = NodeSettings(home=tmp_path, cluster={"max_jobs": 2})
+    assert settings.cluster.nats_url == "nats://10.0.0.5:4222"
+    assert (settings.cluster.ack_wait_s, settings.cluster.max_jobs) == (12.0, 2)
+    monkeypatch.setenv("VOXNODE_CLUSTER__IN_PROGRESS_S", "12")
+    with pytest.raises(ValueError, match="in_progress_s"):
+        NodeSettings(home=tmp_path)

@@ -1,0 +1,1 @@
+"""Cluster tests: the shared checks live in voxnode.testing.cluster_checks."""
