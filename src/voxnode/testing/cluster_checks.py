@@ -32,7 +32,7 @@ JA_EN: PairSet = {("ja", "en"), ("en", "ja")}
 
 
 def site_settings(url: str, **fields: float) -> ClusterSettings:
-    return ClusterSettings(nats_url=url, reconnect_wait_s=0.2, **fields)  # type: ignore[arg-type]
+    return ClusterSettings(nats_url=url, reconnect_wait_s=0.2, **fields)
 
 
 def text_job(index: int, *, session: str = "s", src: str = "zh", tgt: str = "en") -> JobRequest:

@@ -17,14 +17,13 @@ from voxnode.cluster import Dispatcher
 from voxnode.cluster import cluster_names as names
 from voxnode.contracts.cluster_messages import DeadLetter, DeadLetterCause, JobOutcome, OutcomeKind
 from voxnode.contracts.job import JobRequest
-from voxnode.testing import FakeKnobs, free_port
+from voxnode.testing import FakeKnobs, eventually_async, free_port
 from voxnode.testing.cluster_checks import (
     ZH_EN,
     jetstream,
     needs_nats_server,
     site_settings,
     text_job,
-    until,
     wait_for_nodes,
 )
 from voxnode.testing.cluster_nodes import FakeTranslator, run_cluster_node
@@ -65,7 +64,7 @@ async def test_a_node_killed_mid_job_every_job_completes_exactly_once(tmp_path: 
             async def a_did_five() -> bool:
                 return sum(1 for o in released if o.node_id == "a") >= 5
 
-            await until(a_did_five, "node a's first outcomes")
+            await eventually_async(a_did_five, interval_s=0.02, what="node a's first outcomes")
             a.kill()  # with 2 jobs of 300 ms in hand: no ack, no nak, no goodbye
             killed_at = time.time()
             outcomes = await asyncio.wait_for(
@@ -161,7 +160,7 @@ async def test_a_node_dying_on_the_last_delivery_is_dead_lettered_from_the_advis
                         info = await js.consumer_info(names.JOBS_STREAM, "pair-zh-en")
                         return info.num_ack_pending or 0
 
-                    await until(running, "the job on node a")
+                    await eventually_async(running, interval_s=0.02, what="the job on node a")
                 a.kill()
             with run_cluster_node(tmp_path / "b", nats.url, node_id="b", env=env):
                 outcome = await dispatcher.wait(job_id, 30)
@@ -190,7 +189,7 @@ async def test_a_node_stopping_cleanly_hands_its_running_job_on_at_once(tmp_path
                         info = await js.consumer_info(names.JOBS_STREAM, "pair-zh-en")
                         return info.num_ack_pending or 0
 
-                    await until(running, "the job on node a")
+                    await eventually_async(running, interval_s=0.02, what="the job on node a")
                 with run_cluster_node(tmp_path / "b", nats.url, node_id="b", env=env):
                     await wait_for_nodes(nats.url, {"a": ZH_EN, "b": ZH_EN})
                     stopped = time.monotonic()
