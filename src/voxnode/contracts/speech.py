@@ -31,6 +31,12 @@ class TranscribeRequest(ServiceRequest):
     """For pcm16 and mulaw; wav and opus carry their own."""
     language: str | None = None
     """None or "auto": detected."""
+    nbest: int = Field(0, ge=0, le=10)
+    """Also this many alternative transcripts (beam search over the whole utterance, up to
+    30 s), for the repair judge; 0: none."""
+    nbest_below_quality: float = Field(1.0, ge=0.0, le=1.0)
+    """...only when the first transcript's quality_score is under this (it costs a second
+    decode; a confident utterance needs no alternatives)."""
 
 
 class Segment(BaseModel):
@@ -39,6 +45,12 @@ class Segment(BaseModel):
     text: str
     avg_logprob: float
     no_speech_prob: float
+
+
+class Hypothesis(BaseModel):
+    text: str
+    score: float
+    """The decoder's length-normalised log-probability (higher is likelier)."""
 
 
 class TranscribeResponse(BaseModel):
@@ -50,6 +62,8 @@ class TranscribeResponse(BaseModel):
     """Seconds of audio received."""
     quality_score: float = Field(ge=0.0, le=1.0)
     """exp(mean token log-probability) over the kept segments: the repair trigger reads it."""
+    nbest: list[Hypothesis] = []
+    """When asked for: distinct alternatives (by their words), likeliest first."""
     process_time_ms: float = 0.0
 
 

@@ -30,6 +30,7 @@ from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.speech import (
+    Hypothesis,
     SynthesizedAudio,
     SynthesizeRequest,
     TranscribeRequest,
@@ -44,6 +45,9 @@ from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_client import ServiceCallError, ServiceClient
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
 
+NBEST_LANGUAGES = frozenset({"en", "auto"})
+"""Where a repair service judges alternative transcripts (English: semantic-repair-en)."""
+NBEST_SIZE = 5
 OnAsr = Callable[[JobResult], Awaitable[None]]
 """Told the ASR text as soon as it is known (a scheduler's asr_partial)."""
 
@@ -55,6 +59,8 @@ class _Run:
     request: JobRequest
     result: JobResult
     started: float = field(default_factory=time.monotonic)
+    nbest: list[Hypothesis] = field(default_factory=list)
+    """The ASR's alternatives (when it was unsure), for the repair judge."""
 
     def degrade(self, stage: Stage, error: ServiceCallError) -> None:
         self.result.degraded.append(
@@ -183,9 +189,12 @@ class JobOrchestrator:
         if not request.audio:
             raise BadInputError("the audio is empty", code="EMPTY_AUDIO")
         auto = result.src_lang == AUTO
+        judged = request.want_repair and result.src_lang in NBEST_LANGUAGES
         transcribe = TranscribeRequest(
             audio=request.audio, audio_format=request.audio_format,
             sample_rate=request.sample_rate, language=None if auto else result.src_lang,
+            nbest=NBEST_SIZE if judged else 0,
+            nbest_below_quality=self._repair.alternatives_below_quality(),
         )  # fmt: skip
         try:
             reply = await self._client.call(
@@ -199,6 +208,7 @@ class JobOrchestrator:
             return False
         asr = reply.body
         result.text_asr, result.quality_score = asr.text, asr.quality_score
+        run.nbest = asr.nbest
         result.asr_language_probability = asr.language_probability
         if auto:
             result.src_lang = language_code(asr.language)
@@ -210,6 +220,12 @@ class JobOrchestrator:
     async def _repair_stage(self, run: _Run, text: str, session: Session) -> bool:
         result = run.result
         started = time.monotonic()
+        heard_as_is = bool(run.nbest) and text == result.text_asr  # not trimmed or merged
+        meta = (
+            {"nbest": [h.text for h in run.nbest], "nbest_scores": [h.score for h in run.nbest]}
+            if heard_as_is
+            else None
+        )
         answer = await self._repair.repair(
             RepairRequest(
                 job_id=result.job_id,
@@ -218,6 +234,7 @@ class JobOrchestrator:
                 lang=result.src_lang,
                 text_in=text,
                 quality_score=result.quality_score,
+                meta=meta,
             )
         )
         result.repair_decision = answer.decision.value

@@ -55,6 +55,12 @@ class RepairRouter:
         self._contexts: collections.OrderedDict[str, str] = collections.OrderedDict()
         """session_id -> tail of its last sentence (bounded; oldest sessions dropped)."""
 
+    def alternatives_below_quality(self) -> float:
+        """When the ASR should add its N-best for English repair to judge: under the
+        trigger's quality threshold (always under `always`, never under `never`)."""
+        en = self._settings.en
+        return {"always": 1.0, "never": 0.0}.get(en.mode, en.quality_threshold)
+
     async def repair(self, request: RepairRequest) -> RepairResponse:
         started = time.monotonic()
         lang = language_code(request.lang)

@@ -57,7 +57,10 @@ class AsrWorker:
         audio = decode(
             data, request.audio_format, request.sample_rate, max_seconds=self.settings.max_seconds
         )
-        return self.engine.transcribe(audio, request.language, deadline=deadline)
+        return self.engine.transcribe(
+            audio, request.language, deadline=deadline, nbest=request.nbest,
+            nbest_below_quality=request.nbest_below_quality,
+        )  # fmt: skip
 
     def info(self) -> dict[str, Any]:
         engine = self.engine

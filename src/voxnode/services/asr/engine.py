@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.languages import language_code
-from voxnode.contracts.speech import Segment, TranscribeResponse
+from voxnode.contracts.speech import Hypothesis, Segment, TranscribeResponse
 from voxnode.services.asr.settings import AsrSettings
 from voxnode.services.common.audio_codec import Audio, resample
 from voxnode.services.common.deadline import DeadlineExceeded
 
 WHISPER_RATE = 16000
+NBEST_MAX_S = 30.0
+"""Whisper's window: an N-best is one decode over the whole utterance."""
 
 
 def pick_device(wanted: str) -> str:
@@ -53,8 +58,9 @@ class WhisperAsr:
             self._t2s = opencc.OpenCC("t2s")
 
     def transcribe(
-        self, audio: Audio, language: str | None, *, deadline: float | None = None
-    ) -> TranscribeResponse:
+        self, audio: Audio, language: str | None, *, deadline: float | None = None,
+        nbest: int = 0, nbest_below_quality: float = 1.0,
+    ) -> TranscribeResponse:  # fmt: skip
         started = time.monotonic()
         language = _check_language(language, self.languages)
         samples = resample(audio, WHISPER_RATE).samples
@@ -84,15 +90,45 @@ class WhisperAsr:
             for segment_out in segments:
                 segment_out.text = self._t2s.convert(segment_out.text)
         text = _join(segments, detected)
+        quality = quality_score(segments)
+        alternatives: list[Hypothesis] = []
+        if nbest and text and quality < nbest_below_quality and audio.seconds <= NBEST_MAX_S:
+            alternatives = self._nbest(samples, detected, nbest)
         return TranscribeResponse(
             text=text,
             language=detected,
             language_probability=round(info.language_probability, 4),
             segments=segments,
             duration=round(audio.seconds, 3),
-            quality_score=quality_score(segments),
+            quality_score=quality,
+            nbest=alternatives,
             process_time_ms=round((time.monotonic() - started) * 1000, 3),
         )
+
+    def _nbest(self, samples: np.ndarray, language: str, count: int) -> list[Hypothesis]:
+        """Beam search over the whole utterance (one 30 s window), `count` hypotheses; the
+        ones that differ only in case or punctuation are one."""
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import pad_or_trim
+
+        model = self._model
+        encoded = model.encode(pad_or_trim(model.feature_extractor(samples)))
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, self.multilingual, task="transcribe",
+            language=language if self.multilingual else "en",
+        )  # fmt: skip
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        result = model.model.generate(
+            encoded, [prompt], beam_size=max(count, 2), num_hypotheses=count,
+            return_scores=True, max_length=448,
+        )[0]  # fmt: skip
+        seen: dict[str, Hypothesis] = {}
+        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
+            text = tokenizer.decode(ids).strip()
+            if language == "zh" and self._t2s is not None:
+                text = self._t2s.convert(text)
+            seen.setdefault(_words(text), Hypothesis(text=text, score=round(float(score), 4)))
+        return list(seen.values())
 
 
 def quality_score(segments: list[Segment]) -> float:
@@ -114,6 +150,10 @@ def _check_language(language: str | None, known: set[str]) -> str | None:
             f"this ASR does not know language '{language}'", code="UNSUPPORTED_LANGUAGE"
         )
     return code
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
 
 def _join(segments: list[Segment], language: str) -> str:
