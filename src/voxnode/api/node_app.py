@@ -57,6 +57,7 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
                 settings=settings,
                 host=pipeline.host,
                 client=pipeline.client,
+                routes=pipeline.routes,
                 repair=pipeline.repair,
                 jobs=pipeline.jobs,
                 models=models,

@@ -13,6 +13,7 @@ from voxnode.pipeline.job_orchestrator import JobOrchestrator
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_client import ServiceClient
 from voxnode.pipeline.service_host import ServiceHost
+from voxnode.pipeline.stage_routes import StageRoutes
 
 
 @dataclass(slots=True)
@@ -20,6 +21,7 @@ class NodeState:
     settings: NodeSettings
     host: ServiceHost
     client: ServiceClient
+    routes: StageRoutes
     repair: RepairRouter
     jobs: JobOrchestrator
     models: ModelStore

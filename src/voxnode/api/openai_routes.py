@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from voxnode.api.node_state import NodeState, node_state
@@ -29,10 +29,14 @@ from voxnode.contracts.openai import (
     UnloadRequest,
     UnloadResponse,
 )
+from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.routing.route_rules import Override, Route, RouteReason, estimate_tokens
 
 router = APIRouter(tags=["openai"])
 SERVICE_HEADER = "X-VoxNode-Service"
+ROUTE_HEADER = "X-VoxNode-Route"
+"""Asked for in a request (local, cloud, auto); answered as "<local|cloud>; reason=..."."""
 
 
 def _deadline(node: NodeState) -> float:
@@ -41,23 +45,45 @@ def _deadline(node: NodeState) -> float:
 
 async def _generate(
     node: NodeState, body: ChatCompletionRequest | CompletionRequest,
-    answer: type[ChatCompletion] | type[Completion],
+    answer: type[ChatCompletion] | type[Completion], wanted_route: str | None,
 ) -> Response:  # fmt: skip
     client, deadline = node.client, _deadline(node)
+    texts = (
+        [m.content for m in body.messages]
+        if isinstance(body, ChatCompletionRequest)
+        else [body.prompt]
+    )
+    override = body.route or _override(wanted_route)
+    facts = node.routes.facts(
+        RouteStage.LLM, body, [], override=override, context_tokens=estimate_tokens(texts)
+    )
+    decision = node.routes.decide(RouteStage.LLM, facts)
     if body.stream:
         first_ms = node.settings.pipeline.llm_first_token_timeout_ms
         reply = await client.stream(
             ServiceType.LLM, [], body, deadline=deadline,
-            first_byte_s=first_ms / 1000 if first_ms else None,
+            first_byte_s=first_ms / 1000 if first_ms else None, route=decision,
         )  # fmt: skip
+        reason = node.routes.record(RouteStage.LLM, decision, reply.route)
         return StreamingResponse(
             _sse_or_error(reply.chunks()), media_type="text/event-stream",
-            headers={SERVICE_HEADER: reply.service_id},
+            headers=_route_headers(reply.service_id, reply.route, reason),
         )  # fmt: skip
-    whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline)
+    whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline, route=decision)
+    reason = node.routes.record(RouteStage.LLM, decision, whole.route)
     return JSONResponse(
-        whole.body.model_dump(exclude_none=True), headers={SERVICE_HEADER: whole.service_id}
+        whole.body.model_dump(exclude_none=True),
+        headers=_route_headers(whole.service_id, whole.route, reason),
     )
+
+
+def _override(header: str | None) -> Override | None:
+    value = (header or "").strip().lower()
+    return value if value in ("local", "cloud", "auto") else None  # type: ignore[return-value]
+
+
+def _route_headers(service_id: str, route: Route, reason: RouteReason) -> dict[str, str]:
+    return {SERVICE_HEADER: service_id, ROUTE_HEADER: f"{route.value}; reason={reason.value}"}
 
 
 async def _sse_or_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -72,14 +98,18 @@ async def _sse_or_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 @router.post("/v1/chat/completions")
 async def chat_completions(
-    body: ChatCompletionRequest, node: NodeState = Depends(node_state)
-) -> Response:
-    return await _generate(node, body, ChatCompletion)
+    body: ChatCompletionRequest, node: NodeState = Depends(node_state),
+    x_voxnode_route: str | None = Header(None),
+) -> Response:  # fmt: skip
+    return await _generate(node, body, ChatCompletion, x_voxnode_route)
 
 
 @router.post("/v1/completions")
-async def completions(body: CompletionRequest, node: NodeState = Depends(node_state)) -> Response:
-    return await _generate(node, body, Completion)
+async def completions(
+    body: CompletionRequest, node: NodeState = Depends(node_state),
+    x_voxnode_route: str | None = Header(None),
+) -> Response:  # fmt: skip
+    return await _generate(node, body, Completion, x_voxnode_route)
 
 
 @router.post("/v1/score")

@@ -28,6 +28,7 @@ from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
+from voxnode.cli.route_cli import route_app
 from voxnode.cli.translate_cli import translate_command
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.packages.node_home import NodeHome
@@ -39,6 +40,7 @@ models_app.command("ps")(llm_cli.ps)
 models_app.command("unload")(llm_cli.unload)
 app.command("chat")(llm_cli.chat)
 app.add_typer(models_app, name="models")
+app.add_typer(route_app, name="route")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
 app.add_typer(cluster_app, name="cluster")

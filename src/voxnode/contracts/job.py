@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -37,6 +38,9 @@ class JobRequest(BaseModel):
     context_text: str | None = Field(None, max_length=2000)
     """What was said before, for the translator; None: the session's previous utterance."""
     output_format: AudioFormat = AudioFormat.WAV
+    route: Literal["local", "cloud", "auto"] | None = None
+    """Where ASR, translation and TTS run: this machine, the cloud, or the rules; kept as
+    the session's preference for its later jobs. None: the session's, else the config's."""
     manual_cut: bool = True
     """False: the client cut on a pause it is unsure of; a short, unfinished fragment may be
     held and merged into the session's next utterance (lingua1 6.2)."""
@@ -122,6 +126,10 @@ class JobResult(BaseModel):
     services: dict[str, str] = {}
     """Per stage, the service that answered."""
     reason_codes: list[str] = []
+    routes: dict[str, str] = {}
+    """Per stage that ran: "local" or "cloud"."""
+    route_reasons: dict[str, str] = {}
+    """Per stage: why it went that way (MODE_LOCAL, LONG_CONTEXT, LOW_QUALITY, FAILOVER...)."""
     degraded: list[Degradation] = []
     duplicate: bool = False
     """This job_id was seen in the last 30 s: the first result, not a second run."""

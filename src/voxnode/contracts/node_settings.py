@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from voxnode.contracts.routing_settings import RoutingSettings
 from voxnode.contracts.speech import AudioFormat
 
 
@@ -212,6 +213,8 @@ class NodeSettings(BaseSettings):
     """ws:// or wss:// URL of a scheduler (lingua's: ws://HOST:5010/ws/node); None: no agent."""
     agent: AgentSettings = AgentSettings()
     cluster: ClusterSettings = ClusterSettings()
+    routing: RoutingSettings = RoutingSettings()
+    """Cloud backends and, per stage, local / api / hybrid (default local: nothing leaves)."""
 
     @property
     def models_dir(self) -> Path:

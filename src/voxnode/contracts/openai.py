@@ -65,6 +65,8 @@ class _Generation(ServiceRequest):
     """VoxNode (llama.cpp's): a GBNF grammar the answer must match."""
     no_cjk: bool = False
     """VoxNode: no Chinese or Japanese characters or fullwidth punctuation in the answer."""
+    route: Literal["local", "cloud", "auto"] | None = None
+    """VoxNode: this machine, the cloud, or the rules (also the X-VoxNode-Route header)."""
 
     @field_validator("keep_alive")
     @classmethod

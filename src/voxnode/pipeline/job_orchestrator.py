@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,9 @@ from voxnode.contracts.job import (
 from voxnode.contracts.languages import AUTO, language_code
 from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest
+from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.contracts.service_request import ServiceRequest
 from voxnode.contracts.speech import (
     Hypothesis,
     SynthesizedAudio,
@@ -42,8 +45,11 @@ from voxnode.pipeline import aggregation
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.repair_router import RepairRouter
-from voxnode.pipeline.service_client import ServiceCallError, ServiceClient
+from voxnode.pipeline.service_client import ServiceClient
+from voxnode.pipeline.service_replies import ServiceCallError
+from voxnode.pipeline.stage_routes import StageRoutes
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
+from voxnode.routing.route_rules import Override, Route, RouteDecision, RouteReason, retranslate
 
 NBEST_LANGUAGES = frozenset({"en", "auto"})
 """Where a repair service judges alternative transcripts (English: semantic-repair-en)."""
@@ -61,6 +67,8 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     nbest: list[Hypothesis] = field(default_factory=list)
     """The ASR's alternatives (when it was unsure), for the repair judge."""
+    route: Override | None = None
+    """The job's way (its own, else its session's preference)."""
 
     def degrade(self, stage: Stage, error: ServiceCallError) -> None:
         self.result.degraded.append(
@@ -82,8 +90,11 @@ class JobOrchestrator:
         repair: RepairRouter,
         settings: PipelineSettings,
         metrics: PipelineMetrics,
+        *,
+        routes: StageRoutes,
     ):
         self._client = client
+        self._routes = routes
         self._repair = repair
         self._settings = settings
         self.metrics = metrics
@@ -133,7 +144,9 @@ class JobOrchestrator:
             status=JobStatus.OK, src_lang=language_code(request.src_lang),
             tgt_lang=language_code(request.tgt_lang),
         )  # fmt: skip
-        run = _Run(request, result)
+        if request.route is not None:
+            session.route = request.route
+        run = _Run(request, result, route=session.route)
         if request.audio is not None:
             if not await self._asr(run):
                 return self._finish(run, JobStatus.FAILED)
@@ -196,16 +209,19 @@ class JobOrchestrator:
             nbest=NBEST_SIZE if judged else 0,
             nbest_below_quality=self._repair.alternatives_below_quality(),
         )  # fmt: skip
+        languages = [] if auto else [result.src_lang]
+        decision = self._decide(run, RouteStage.ASR, transcribe, languages)
         try:
             reply = await self._client.call(
-                ServiceType.ASR, [] if auto else [result.src_lang], transcribe,
-                TranscribeResponse, deadline=started + self._settings.asr_timeout_ms / 1000,
+                ServiceType.ASR, languages, transcribe, TranscribeResponse,
+                deadline=started + self._settings.asr_timeout_ms / 1000, route=decision,
             )  # fmt: skip
         except ServiceCallError as exc:
             self._raise_if_bad_input(exc)
             run.degrade(Stage.ASR, exc)
             run.timed(Stage.ASR, started)
             return False
+        self._went(run, Stage.ASR, RouteStage.ASR, decision, reply.route)
         asr = reply.body
         result.text_asr, result.quality_score = asr.text, asr.quality_score
         run.nbest = asr.nbest
@@ -255,16 +271,30 @@ class JobOrchestrator:
             text=result.text_repaired, src_lang=result.src_lang, tgt_lang=result.tgt_lang,
             context_text=previous[0] or None, context_translation=previous[1] or None,
         )  # fmt: skip
+        languages = [result.src_lang, result.tgt_lang]
+        facts = self._routes.facts(RouteStage.NMT, translate, languages, override=run.route)
+        decision = self._routes.decide(RouteStage.NMT, facts)
+        deadline = started + self._settings.nmt_timeout_ms / 1000
         try:
             reply = await self._client.call(
-                ServiceType.NMT, [result.src_lang, result.tgt_lang], translate,
-                TranslateResponse, deadline=started + self._settings.nmt_timeout_ms / 1000,
+                ServiceType.NMT, languages, translate, TranslateResponse, deadline=deadline,
+                route=decision,
             )  # fmt: skip
         except ServiceCallError as exc:
             self._raise_if_bad_input(exc)
             run.degrade(Stage.NMT, exc)
             run.timed(Stage.NMT, started)
             return False
+        settings = self._client.routing.stage(RouteStage.NMT)
+        if retranslate(reply.body.quality, reply.route, facts, settings):
+            again = RouteDecision((Route.CLOUD,), RouteReason.LOW_QUALITY)
+            with contextlib.suppress(ServiceCallError):  # the local translation stands
+                reply = await self._client.call(
+                    ServiceType.NMT, languages, translate, TranslateResponse,
+                    deadline=deadline, route=again,
+                )  # fmt: skip
+                decision = again
+        self._went(run, Stage.NMT, RouteStage.NMT, decision, reply.route)
         translation = reply.body
         result.text_translated = translation.text
         result.translation_quality = translation.quality
@@ -282,9 +312,10 @@ class JobOrchestrator:
             synthesize = SynthesizeRequest(
                 text=result.text_translated, lang=result.tgt_lang, format=fmt
             )
+            decision = self._decide(run, RouteStage.TTS, synthesize, [result.tgt_lang])
             reply = await self._client.call(
                 ServiceType.TTS, [result.tgt_lang], synthesize, SynthesizedAudio,
-                deadline=started + self._settings.tts_timeout_ms / 1000,
+                deadline=started + self._settings.tts_timeout_ms / 1000, route=decision,
             )  # fmt: skip
         except ValidationError as exc:
             run.degrade(Stage.TTS, ServiceCallError(
@@ -297,6 +328,7 @@ class JobOrchestrator:
             run.degrade(Stage.TTS, exc)  # bad input here is our text, not the caller's
             run.timed(Stage.TTS, started)
             return
+        self._went(run, Stage.TTS, RouteStage.TTS, decision, reply.route)
         audio = reply.body
         result.audio = base64.b64encode(audio.audio).decode()
         result.audio_format = fmt
@@ -306,6 +338,19 @@ class JobOrchestrator:
         run.timed(Stage.TTS, started, audio.process_time_ms or reply.elapsed_ms)
 
     # ----- bookkeeping
+
+    def _decide(
+        self, run: _Run, stage: RouteStage, request: ServiceRequest, languages: list[str]
+    ) -> RouteDecision:
+        facts = self._routes.facts(stage, request, languages, override=run.route)
+        return self._routes.decide(stage, facts)
+
+    def _went(
+        self, run: _Run, stage: Stage, route_stage: RouteStage, decision: RouteDecision,
+        went: Route,
+    ) -> None:  # fmt: skip
+        run.result.routes[stage.value] = went.value
+        run.result.route_reasons[stage.value] = self._routes.record(route_stage, decision, went)
 
     @staticmethod
     def _raise_if_bad_input(exc: ServiceCallError) -> None:

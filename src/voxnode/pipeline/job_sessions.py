@@ -14,6 +14,7 @@ import asyncio
 import collections
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from voxnode.contracts.errors import ConflictError
 from voxnode.contracts.job import JobResult
@@ -24,6 +25,8 @@ class Session:
     next_index: int = 0
     last_text: str = ""
     last_translation: str = ""
+    route: Literal["local", "cloud", "auto"] | None = None
+    """The way the session asked for last (its preference for the jobs after)."""
     """The translation of last_text (shown to the translator with it as the turn before)."""
     held: str = ""
     held_quality: float | None = None

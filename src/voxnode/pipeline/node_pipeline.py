@@ -16,12 +16,14 @@ from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_client import ServiceClient
 from voxnode.pipeline.service_host import ServiceHost
+from voxnode.pipeline.stage_routes import StageRoutes
 
 
 @dataclass(frozen=True, slots=True)
 class NodePipeline:
     host: ServiceHost
     client: ServiceClient
+    routes: StageRoutes
     repair: RepairRouter
     jobs: JobOrchestrator
 
@@ -39,13 +41,13 @@ async def open_node_pipeline(
     host = ServiceHost(settings, node_url=node_url)
     await host.open()
     metrics = PipelineMetrics(registry)
-    client = ServiceClient(host, settings.pipeline, metrics)
+    client = ServiceClient(host, settings.pipeline, metrics, routing=settings.routing)
     client.open()
     repair = RepairRouter(client, settings.repair)
+    routes = StageRoutes(client, metrics)
+    jobs = JobOrchestrator(client, repair, settings.pipeline, metrics, routes=routes)
     try:
-        yield NodePipeline(
-            host, client, repair, JobOrchestrator(client, repair, settings.pipeline, metrics)
-        )
+        yield NodePipeline(host, client, routes, repair, jobs)
     finally:
         await client.close()
         await host.close()

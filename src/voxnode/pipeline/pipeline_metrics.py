@@ -22,6 +22,10 @@ class PipelineMetrics:
             "voxnode_degradations", "Stages that failed inside a job", ["stage", "code"],
             registry=registry,
         )  # fmt: skip
+        self.routes = Counter(
+            "voxnode_routes", "Requests by stage and the way they went, and why",
+            ["stage", "route", "reason"], registry=registry,
+        )  # fmt: skip
         self.failovers = Counter(
             "voxnode_failovers", "Requests moved on to another service", ["service_type"],
             registry=registry,

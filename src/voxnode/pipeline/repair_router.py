@@ -21,7 +21,8 @@ from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, Repair
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.pipeline.repair_trigger import decide
-from voxnode.pipeline.service_client import ServiceCallError, ServiceClient
+from voxnode.pipeline.service_client import ServiceClient
+from voxnode.pipeline.service_replies import ServiceCallError
 
 NORMALIZE_SUBTYPE = "normalize"
 MAX_SESSIONS = 2048

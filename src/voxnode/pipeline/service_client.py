@@ -1,15 +1,18 @@
 """The one way the node calls a service: pick, start on demand, lease, deadline, typed
-request and answer, classification by ErrorCategory, failover, cooldown.
+request and answer, classification by ErrorCategory, failover, cooldown, and the way the
+request goes (this machine or a cloud backend: one mechanism, the cloud is one more kind of
+target).
 
 `call(service_type, languages, request, answer, deadline=...)` sends `request` (a typed
 `ServiceRequest`, which names its endpoint and carries the time left in `deadline_ms`) to
-the best installed service of the type that serves every language asked for, and decodes
-the answer into `answer` (a pydantic model, or a type with `from_http(content, headers)`).
-Which service is asked is `service_choice.choose`. A service that fails is cooled down:
-skipped while others can answer, back when it is ready again (the supervisor restarted it)
-or when a background /health probe finds it ready (the supervisor's readiness rule). Bad
-input (an answer with category bad_input) is raised at once and never failed over; every
-other failure moves on to the next service until one answers or the deadline passes.
+the best target that serves every language asked for, and decodes the answer into
+`answer` (a pydantic model, or a type with `from_http(content, headers)`). Without a
+`route` only local services are asked; with one (routing.route_rules.decide), the targets
+of its first way, then of the next. Which target is asked is `service_choice.choose`. One
+that fails is cooled down: skipped while others can answer, back when it is ready again
+(the supervisor restarted it), when a background /health probe finds it ready, or, for a
+cloud, after its cooldown (a 429's Retry-After at least). Bad input is raised at once and
+never failed over; every other failure moves on until one answers or the deadline passes.
 """
 
 from __future__ import annotations
@@ -18,24 +21,35 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
 from voxnode.contracts.languages import language_code
 from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import ReasonCode
+from voxnode.contracts.routing_settings import CloudBackend, RoutingSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_request import ServiceRequest
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.pipeline import cloud_transport
+from voxnode.pipeline.cloud_transport import CloudCallError, stage_of
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.service_choice import Candidate, choose
 from voxnode.pipeline.service_host import ServiceHost
+from voxnode.pipeline.service_replies import (
+    Reply,
+    ServiceCallError,
+    StreamReply,
+    decode,
+    error_of,
+    open_stream,
+)
+from voxnode.routing.route_rules import Route, RouteDecision
 from voxnode.supervisor.health_report import parse_health
 from voxnode.supervisor.runtime_status import RuntimeStatus
 
@@ -45,10 +59,8 @@ FALLBACK_SUBTYPE = "fallback"
 """A service of last resort (tts-espeak): asked only when no primary one can answer."""
 RETRY_PAUSE_S = 0.25
 """Before a service that failed this call is asked again (a restart takes at least this)."""
-FIRST_BYTE_TIMEOUT = "FIRST_BYTE_TIMEOUT"
-"""A stream that did not start within its bound: the next service is asked."""
 LATENCY_WEIGHT = 0.3
-"""Weight of the newest sample in each service's latency average."""
+"""Weight of the newest sample in each target's latency average."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,73 +68,48 @@ Select = Callable[[ServiceSpec], bool]
 """Narrows the services of a type further (for example: only normalisers)."""
 
 
-class FromHttp(Protocol):
-    @classmethod
-    def from_http(cls, content: bytes, headers: Mapping[str, str]) -> Any: ...
-
-
-class ServiceCallError(VoxnodeError):
-    """No service gave an answer; `category` says whether the input was to blame."""
-
-    def __init__(
-        self, message: str, *, code: str, category: ErrorCategory, status: int = 503,
-        answered: bool = False,
-    ):  # fmt: skip
-        super().__init__(message, code=code, status=status)
-        self.category = category
-        self.answered = answered
-        """The service was up and answered with an error (not worth asking again now)."""
-
-
 @dataclass(frozen=True, slots=True)
-class Reply(Generic[T]):
-    body: T
-    service_id: str
-    elapsed_ms: float
+class CloudTarget:
+    backend: CloudBackend
+
+    @property
+    def service_id(self) -> str:
+        return f"cloud:{self.backend.name}"
 
 
-@dataclass(slots=True)
-class StreamReply:
-    """A streamed answer that has begun: its first bytes came, the rest follow as they come.
-    Iterate it once; the service's lease is held until the iteration ends."""
-
-    service_id: str
-    first: bytes
-    rest: AsyncIterator[bytes]
-    resources: contextlib.AsyncExitStack
-    deadline: float
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        try:
-            yield self.first
-            rest = self.rest
-            while True:
-                async with asyncio.timeout(max(self.deadline - time.monotonic(), 0)):
-                    chunk = await anext(rest, None)
-                if chunk is None:
-                    return
-                yield chunk
-        except (TimeoutError, httpx.HTTPError) as exc:
-            log.warning("%s: stream broke off: %s", self.service_id, exc)
-            raise ServiceCallError(
-                f"{self.service_id} stopped in the middle of its answer ({type(exc).__name__})",
-                code="STREAM_BROKEN", category=ErrorCategory.TRANSIENT,
-            ) from exc  # fmt: skip
-        finally:
-            await self.resources.aclose()
+Target = ServiceSpec | CloudTarget
 
 
 class ServiceClient:
-    def __init__(self, host: ServiceHost, settings: PipelineSettings, metrics: PipelineMetrics):
+    def __init__(
+        self, host: ServiceHost, settings: PipelineSettings, metrics: PipelineMetrics, *,
+        routing: RoutingSettings | None = None,
+    ):  # fmt: skip
         self._host = host
         self._settings = settings
         self._metrics = metrics
+        self._routing = routing or RoutingSettings()
         self._http = httpx.AsyncClient(trust_env=False, timeout=None)  # deadlines rule
         self._latency_ms: dict[str, float] = {}
         self._cooling: dict[str, float] = {}
-        """service_id -> when it failed."""
+        """target id -> when it failed."""
+        self._away_until: dict[str, float] = {}
+        """cloud target id -> not before (its cooldown, a 429's Retry-After)."""
+        self._inflight: dict[str, int] = {}
         self._probe: asyncio.Task[None] | None = None
         host.supervisor.add_listener(self._on_status)
+
+    @property
+    def routing(self) -> RoutingSettings:
+        return self._routing
+
+    @routing.setter
+    def routing(self, routing: RoutingSettings) -> None:
+        """New cloud settings (a reload): what the old ones' backends did no longer counts."""
+        self._routing = routing
+        for service_id in [s for s in self._cooling if s.startswith("cloud:")]:
+            self._cooling.pop(service_id, None)
+        self._away_until.clear()
 
     def open(self) -> None:
         self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
@@ -142,9 +129,19 @@ class ServiceClient:
         return [
             spec
             for spec in self._host.specs_of_type(service_type)
-            if wanted <= {language_code(x) for x in spec.manifest.languages}
-            and (select is None or select(spec))
+            if wanted <= set(spec.manifest.languages) and (select is None or select(spec))
         ]
+
+    def clouds(self, request: ServiceRequest, languages: list[str]) -> list[CloudTarget]:
+        """The cloud backends that serve this request's stage and languages."""
+        stage = stage_of(request)
+        wanted = {language_code(x) for x in languages}
+        return [
+            CloudTarget(backend)
+            for backend in self.routing.cloud
+            if stage is not None and stage in backend.stages
+            and (not backend.languages or wanted <= {language_code(x) for x in backend.languages})
+        ]  # fmt: skip
 
     def cooling(self, service_id: str) -> bool:
         return service_id in self._cooling
@@ -158,12 +155,14 @@ class ServiceClient:
         *,
         deadline: float,
         select: Select | None = None,
+        route: RouteDecision | None = None,
     ) -> Reply[T]:
-        """The answer of the best service, failing over until one answers or `deadline`
+        """The answer of the best target, failing over until one answers or `deadline`
         (time.monotonic()) passes."""
+        groups = self._groups(service_type, languages, request, select, route)
         return await self._failover(
-            service_type, self._group(service_type, languages, select), deadline,
-            lambda spec: self._send(spec, request, answer, deadline),
+            service_type, groups, deadline,
+            lambda target: self._send(target, request, answer, deadline),
         )  # fmt: skip
 
     async def stream(
@@ -174,20 +173,23 @@ class ServiceClient:
         *,
         deadline: float,
         first_byte_s: float | None = None,
+        route: RouteDecision | None = None,
     ) -> StreamReply:
-        """A streamed answer (SSE), failing over only until a service has sent its first
-        bytes, each attempt bounded by `first_byte_s`; a half-sent stream is never replayed."""
+        """A streamed answer (SSE), failing over only until a target has sent its first
+        bytes, each attempt bounded by `first_byte_s` (a cloud's own bound at most); a
+        half-sent stream is never replayed."""
+        groups = self._groups(service_type, languages, request, None, route)
         return await self._failover(
-            service_type, self._group(service_type, languages, None), deadline,
-            lambda spec: self._open_stream(spec, request, deadline, first_byte_s),
+            service_type, groups, deadline,
+            lambda target: self._open_stream(target, request, deadline, first_byte_s),
         )  # fmt: skip
 
     async def call_each(
         self, service_type: ServiceType, request: ServiceRequest, answer: type[T], *,
         deadline: float,
     ) -> list[Reply[T]]:  # fmt: skip
-        """The answers of every ready service of the type (views such as what each model
-        host holds); one that fails is left out."""
+        """The answers of every ready local service of the type (views such as what each
+        model host holds); one that fails is left out."""
         supervisor = self._host.supervisor
         ready = [
             spec for spec in self.serving(service_type, [])
@@ -201,78 +203,99 @@ class ServiceClient:
 
     # ----- choosing
 
-    def _group(
-        self, service_type: ServiceType, languages: list[str], select: Select | None
-    ) -> list[ServiceSpec]:
-        group = self.serving(service_type, languages, select)
-        if not group:
+    def _groups(
+        self, service_type: ServiceType, languages: list[str], request: ServiceRequest,
+        select: Select | None, route: RouteDecision | None,
+    ) -> list[list[Target]]:  # fmt: skip
+        local: list[Target] = list(self.serving(service_type, languages, select))
+        if route is None:
+            groups = [local]
+        else:
+            cloud: list[Target] = list(self.clouds(request, languages))
+            by_route = {Route.LOCAL: local, Route.CLOUD: cloud}
+            groups = [by_route[way] for way in route.order]
+        if not any(groups):
             raise ServiceCallError(
                 f"no installed {service_type.value} service serves {languages}",
                 code=ReasonCode.NOT_INSTALLED_OR_UNSUPPORTED_LANG,
                 category=ErrorCategory.PERMANENT,
             )
-        return group
+        return groups
 
     async def _failover(
         self,
         service_type: ServiceType,
-        group: list[ServiceSpec],
+        groups: list[list[Target]],
         deadline: float,
-        attempt: Callable[[ServiceSpec], Awaitable[R]],
+        attempt: Callable[[Target], Awaitable[R]],
     ) -> R:
-        """`attempt` on the best service, then the next, until one succeeds or `deadline`
-        passes. Bad input is raised at once; a service that answered with an error is not
-        asked again in this call; a timeout ends the call."""
+        """`attempt` on the best target of the first group, then the next, then the next
+        group's, until one succeeds or `deadline` passes. Bad input is raised at once; a
+        target that answered with an error is not asked again in this call; a timeout of
+        the whole deadline ends the call."""
         tried: set[str] = set()
         refused: set[str] = set()
         last, last_code = "no service became ready", str(ReasonCode.SERVICE_NOT_AVAILABLE)
-        while (remaining := deadline - time.monotonic()) > 0:
-            spec = await self._next(
-                [s for s in group if s.service_id not in refused], tried, remaining
-            )
-            if spec is None:
-                break
-            if tried:
-                self._metrics.failovers.labels(service_type.value).inc()
-            tried.add(spec.service_id)
-            try:
-                return await attempt(spec)
-            except ServiceCallError as exc:
-                if exc.category is ErrorCategory.BAD_INPUT:
-                    raise
-                last, last_code = f"{spec.service_id}: {exc.message}", exc.code
-                self._cool(spec.service_id)
-                if exc.answered:
-                    refused.add(spec.service_id)
-                if exc.code == ReasonCode.TIMEOUT:
+        permanent = False
+        for group in groups:
+            while (remaining := deadline - time.monotonic()) > 0:
+                target = await self._next(
+                    [t for t in group if t.service_id not in refused], tried, remaining
+                )
+                if target is None:
                     break
+                if tried:
+                    self._metrics.failovers.labels(service_type.value).inc()
+                tried.add(target.service_id)
+                try:
+                    return await attempt(target)
+                except ServiceCallError as exc:
+                    if exc.category is ErrorCategory.BAD_INPUT:
+                        raise
+                    last, last_code = f"{target.service_id}: {exc.message}", exc.code
+                    permanent = exc.category is ErrorCategory.PERMANENT
+                    self._cool(target, exc)
+                    if exc.answered:
+                        refused.add(target.service_id)
+                    if exc.code == ReasonCode.TIMEOUT:
+                        break
+        late = time.monotonic() >= deadline
         raise ServiceCallError(
             f"no {service_type.value} service answered ({last})",
-            code=ReasonCode.TIMEOUT if time.monotonic() >= deadline else last_code,
-            category=ErrorCategory.TRANSIENT,
+            code=ReasonCode.TIMEOUT if late else last_code,
+            # the last refusal was for good (a wrong API key): saying so stops a retry storm
+            category=ErrorCategory.PERMANENT if permanent and not late else ErrorCategory.TRANSIENT,
+            status=502 if permanent and not late else 503,
         )
 
-    def _candidate(self, spec: ServiceSpec, tried: set[str]) -> Candidate:
-        runtime = self._host.supervisor.status(spec.service_id)
+    def _candidate(self, target: Target, tried: set[str]) -> Candidate:
+        sid = target.service_id
+        if isinstance(target, CloudTarget):
+            away = self._away_until.get(sid, 0.0) > time.monotonic()
+            return Candidate(
+                service_id=sid, state=ServiceState.FAILED if away else ServiceState.READY,
+                inflight=self._inflight.get(sid, 0), latency_ms=self._latency_ms.get(sid, 0.0),
+                cooling=self.cooling(sid), tried=sid in tried,
+            )  # fmt: skip
+        runtime = self._host.supervisor.status(sid)
         return Candidate(
-            service_id=spec.service_id, state=runtime.state,
-            fallback=spec.manifest.subtype == FALLBACK_SUBTYPE, inflight=runtime.inflight,
-            latency_ms=self._latency_ms.get(spec.service_id, 0.0),
-            cooling=self.cooling(spec.service_id), restarting=runtime.restarting,
-            tried=spec.service_id in tried,
+            service_id=sid, state=runtime.state,
+            fallback=target.manifest.subtype == FALLBACK_SUBTYPE, inflight=runtime.inflight,
+            latency_ms=self._latency_ms.get(sid, 0.0), cooling=self.cooling(sid),
+            restarting=runtime.restarting, tried=sid in tried,
         )  # fmt: skip
 
-    async def _next(
-        self, group: list[ServiceSpec], tried: set[str], remaining: float
-    ) -> ServiceSpec | None:
-        by_id = {spec.service_id: spec for spec in group}
-        choice = choose([self._candidate(spec, tried) for spec in group])
+    async def _next(self, group: list[Target], tried: set[str], remaining: float) -> Target | None:
+        by_id = {target.service_id: target for target in group}
+        choice = choose([self._candidate(target, tried) for target in group])
         if choice.ready is not None:
             return by_id[choice.ready]
         if choice.pause_first:
             await asyncio.sleep(min(RETRY_PAUSE_S, remaining))
         wait_s = min(self._settings.on_demand_wait_s, remaining - RETRY_PAUSE_S)
         for service_id in choice.wait_for:
+            if isinstance(by_id[service_id], CloudTarget):
+                continue  # a cloud has nothing to start
             try:
                 await self._host.supervisor.ensure_ready(service_id, timeout_s=max(wait_s, 0.001))
             except VoxnodeError as exc:
@@ -285,16 +308,21 @@ class ServiceClient:
     # ----- calling
 
     async def _send(
-        self, spec: ServiceSpec, request: ServiceRequest, answer: type[T], deadline: float
+        self, target: Target, request: ServiceRequest, answer: type[T], deadline: float
     ) -> Reply[T]:
         started = time.monotonic()
+        if isinstance(target, CloudTarget):
+            body_out = await self._cloud(target, cloud_transport.send(
+                self._http, target.backend, request, answer, deadline
+            ))  # fmt: skip
+            return self._answered(target, body_out, started, Route.CLOUD)
         budget = max(1, int((deadline - started) * 1000))
         body = request.model_copy(update={"deadline_ms": budget}).model_dump(
             mode="json", exclude_none=True, by_alias=True
         )
         try:
             async with (
-                self._host.supervisor.lease(spec.service_id) as proc,
+                self._host.supervisor.lease(target.service_id) as proc,
                 asyncio.timeout(deadline - started),
             ):
                 response = await self._http.post(proc.url + request.endpoint, json=body)
@@ -307,66 +335,90 @@ class ServiceClient:
                 f"{type(exc).__name__}: {exc}", code=ReasonCode.SERVICE_ERROR,
                 category=ErrorCategory.TRANSIENT,
             ) from exc  # fmt: skip
-        elapsed_ms = (time.monotonic() - started) * 1000
         if response.status_code >= 400:
             raise error_of(response)
-        body_out = decode(answer, response)
-        previous = self._latency_ms.get(spec.service_id, elapsed_ms)
-        self._latency_ms[spec.service_id] = (
-            1 - LATENCY_WEIGHT
-        ) * previous + LATENCY_WEIGHT * elapsed_ms
-        self._cooling.pop(spec.service_id, None)
-        return Reply(body_out, spec.service_id, elapsed_ms)
+        return self._answered(target, decode(answer, response), started, Route.LOCAL)
 
     async def _open_stream(
-        self,
-        spec: ServiceSpec,
-        request: ServiceRequest,
-        deadline: float,
+        self, target: Target, request: ServiceRequest, deadline: float,
         first_byte_s: float | None,
-    ) -> StreamReply:
-        started = time.monotonic()
-        body = request.model_copy(
-            update={"deadline_ms": max(1, int((deadline - started) * 1000))}
-        ).model_dump(mode="json", exclude_none=True, by_alias=True)
-        limit = min(deadline, started + first_byte_s) if first_byte_s else deadline
+    ) -> StreamReply:  # fmt: skip
         resources = contextlib.AsyncExitStack()
+        if isinstance(target, CloudTarget):
+            backend = target.backend
+            bound = min(
+                first_byte_s or backend.first_token_timeout_s, backend.first_token_timeout_s
+            )
+            body = cloud_transport.cloud_body(backend, request)  # type: ignore[arg-type]
+            reply = await self._cloud(target, open_stream(
+                self._http, backend.base_url.rstrip("/") + request.endpoint.removeprefix("/v1"),
+                body, service_id=target.service_id, headers=cloud_transport.headers(backend),
+                deadline=deadline, first_byte_s=bound, resources=resources, route=Route.CLOUD,
+                check=lambda response: _cloud_error(backend, response),
+            ))  # fmt: skip
+        else:
+            started = time.monotonic()
+            body = request.model_copy(
+                update={"deadline_ms": max(1, int((deadline - started) * 1000))}
+            ).model_dump(mode="json", exclude_none=True, by_alias=True)
+            try:
+                proc = await resources.enter_async_context(
+                    self._host.supervisor.lease(target.service_id)
+                )
+            except VoxnodeError as exc:
+                raise ServiceCallError(
+                    exc.message, code=ReasonCode.SERVICE_ERROR, category=ErrorCategory.TRANSIENT
+                ) from exc
+            reply = await open_stream(
+                self._http, proc.url + request.endpoint, body, service_id=target.service_id,
+                headers={}, deadline=deadline, first_byte_s=first_byte_s, resources=resources,
+                route=Route.LOCAL, check=error_of,
+            )  # fmt: skip
+        self._cooling.pop(target.service_id, None)
+        return reply
+
+    async def _cloud(self, target: CloudTarget, call: Awaitable[R]) -> R:
+        """A cloud call, counted in flight, its failures as ServiceCallError."""
+        sid = target.service_id
+        self._inflight[sid] = self._inflight.get(sid, 0) + 1
         try:
-            proc = await resources.enter_async_context(self._host.supervisor.lease(spec.service_id))
-            async with asyncio.timeout(limit - started):
-                sent = self._http.build_request("POST", proc.url + request.endpoint, json=body)
-                response = await self._http.send(sent, stream=True)
-                resources.push_async_callback(response.aclose)
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise error_of(response)
-                rest = response.aiter_raw()
-                first = await anext(rest, b"")
-        except ServiceCallError:
-            await resources.aclose()
-            raise
+            return await call
+        except CloudCallError as exc:
+            raise ServiceCallError(
+                exc.message, code=exc.code, category=exc.category, answered=True,
+                retry_after_s=exc.retry_after_s,
+                status=502 if exc.category is ErrorCategory.PERMANENT else 503,
+            ) from exc  # fmt: skip
         except (TimeoutError, httpx.TimeoutException) as exc:
-            await resources.aclose()
-            stalled = limit < deadline  # its own first-byte bound, not the call's deadline
             raise ServiceCallError(
-                f"no first byte within {limit - started:.1f} s",
-                code=FIRST_BYTE_TIMEOUT if stalled else ReasonCode.TIMEOUT,
+                f"{sid}: no answer in time", code="CLOUD_TIMEOUT",
                 category=ErrorCategory.TRANSIENT,
             ) from exc  # fmt: skip
-        except (httpx.HTTPError, VoxnodeError) as exc:
-            await resources.aclose()
+        except httpx.HTTPError as exc:
             raise ServiceCallError(
-                f"{type(exc).__name__}: {exc}", code=ReasonCode.SERVICE_ERROR,
+                f"{sid}: {type(exc).__name__}", code="CLOUD_UNREACHABLE",
                 category=ErrorCategory.TRANSIENT,
             ) from exc  # fmt: skip
-        self._cooling.pop(spec.service_id, None)
-        return StreamReply(spec.service_id, first, rest, resources, deadline)
+        finally:
+            self._inflight[sid] -= 1
+
+    def _answered(self, target: Target, body: T, started: float, route: Route) -> Reply[T]:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        sid = target.service_id
+        previous = self._latency_ms.get(sid, elapsed_ms)
+        self._latency_ms[sid] = (1 - LATENCY_WEIGHT) * previous + LATENCY_WEIGHT * elapsed_ms
+        self._cooling.pop(sid, None)
+        return Reply(body, sid, elapsed_ms, route)
 
     # ----- cooldown and recovery
 
-    def _cool(self, service_id: str) -> None:
-        log.warning("%s cooled down after a failed request", service_id)
-        self._cooling[service_id] = time.monotonic()
+    def _cool(self, target: Target, error: ServiceCallError) -> None:
+        log.warning("%s cooled down after a failed request (%s)", target.service_id, error.code)
+        now = time.monotonic()
+        self._cooling[target.service_id] = now
+        if isinstance(target, CloudTarget):
+            away = max(target.backend.cooldown_s, error.retry_after_s)
+            self._away_until[target.service_id] = now + away
 
     def _on_status(self, runtime: RuntimeStatus) -> None:
         """A service that (re)became ready after failing is back."""
@@ -377,10 +429,30 @@ class ServiceClient:
         while True:
             await asyncio.sleep(self._settings.probe_interval_s)
             now = time.monotonic()
+            clouds = {CloudTarget(b).service_id: b for b in self.routing.cloud}
             for service_id, since in list(self._cooling.items()):
-                if now - since >= self._settings.cooldown_s and await self._healthy(service_id):
+                if service_id in clouds:
+                    if self._away_until.get(service_id, 0.0) <= now:
+                        await self._probe_cloud(service_id, clouds[service_id])
+                elif now - since >= self._settings.cooldown_s and await self._healthy(service_id):
                     log.info("%s is back after a cooldown", service_id)
                     self._cooling.pop(service_id, None)
+
+    async def _probe_cloud(self, service_id: str, backend: CloudBackend) -> None:
+        """Its time away is up: GET /models says whether it is back."""
+        try:
+            response = await self._http.get(
+                backend.base_url.rstrip("/") + "/models", headers=cloud_transport.headers(backend),
+                timeout=backend.first_token_timeout_s,
+            )  # fmt: skip
+            back = response.status_code == 200
+        except httpx.HTTPError:
+            back = False
+        if back:
+            log.info("%s is back after a cooldown", service_id)
+            self._cooling.pop(service_id, None)
+        else:
+            self._away_until[service_id] = time.monotonic() + backend.cooldown_s
 
     async def _healthy(self, service_id: str) -> bool:
         supervisor = self._host.supervisor
@@ -398,32 +470,12 @@ class ServiceClient:
             return False
 
 
-def decode(answer: type[T], response: httpx.Response) -> T:
-    """The answer as `answer`; one outside the contract is the service's failure."""
+def _cloud_error(backend: CloudBackend, response: httpx.Response) -> ServiceCallError | None:
     try:
-        from_http = getattr(answer, "from_http", None)
-        if from_http is not None:
-            decoded: T = from_http(response.content, response.headers)
-            return decoded
-        assert issubclass(answer, BaseModel)
-        return answer.model_validate_json(response.content)
-    except (ValidationError, ValueError) as exc:
+        cloud_transport.raise_for_cloud(backend, response)
+    except CloudCallError as exc:
         raise ServiceCallError(
-            f"answer outside the contract: {exc}", code="BAD_ANSWER",
-            category=ErrorCategory.TRANSIENT, answered=True,
+            exc.message, code=exc.code, category=exc.category, answered=True,
+            retry_after_s=exc.retry_after_s,
         ) from exc  # fmt: skip
-
-
-def error_of(response: httpx.Response) -> ServiceCallError:
-    """The service's ErrorBody when it sent one; otherwise the HTTP status gives the
-    category (a 4xx other than 404 and 429 blames the input)."""
-    try:
-        error = response.json()["error"]
-        code, message = str(error["code"]), str(error["message"])
-        category = ErrorCategory(error["category"])
-    except (ValueError, KeyError, TypeError):
-        code, message = f"HTTP_{response.status_code}", response.text[:300]
-        client_fault = 400 <= response.status_code < 500 and response.status_code not in (404, 429)
-        category = ErrorCategory.BAD_INPUT if client_fault else ErrorCategory.TRANSIENT
-    status = response.status_code if category is ErrorCategory.BAD_INPUT else 503
-    return ServiceCallError(message, code=code, category=category, status=status, answered=True)
+    return None

@@ -13,6 +13,7 @@ Knobs (environment variables):
   FAKE_REPORT_MODULE   import this module and report its __version__ in /info
   FAKE_TRANSCRIPT      what /v1/transcribe hears (audio must be non-empty base64, else 400)
   FAKE_FAIL_STATUS     answer every /v1/* request with this status and a transient error
+  FAKE_TRANSLATION_QUALITY  the quality estimate /v1/translate reports
   FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
                        before FAKE_SLOW_MS and FAKE_CRASH_AFTER act
 /v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per
@@ -145,7 +146,14 @@ def transcribe(state: FakeState, body: dict[str, Any]) -> tuple[int, dict[str, A
 
 
 def translate(body: dict[str, Any]) -> dict[str, Any]:
-    return {"text": f"{body.get('tgt_lang')}: {body.get('text')}", "process_time_ms": 0.0}
+    answer: dict[str, Any] = {
+        "text": f"{body.get('tgt_lang')}: {body.get('text')}",
+        "process_time_ms": 0.0,
+    }
+    quality = os.environ.get("FAKE_TRANSLATION_QUALITY")
+    if quality:
+        answer["quality"] = float(quality)
+    return answer
 
 
 def synthesize(body: dict[str, Any]) -> bytes:
