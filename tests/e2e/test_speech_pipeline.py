@@ -11,9 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import (
     AgentSettings,
     ModelSettings,
@@ -24,12 +22,13 @@ from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
 from voxnode.testing import wait_state
 from voxnode.testing.lingua_peer import LinguaPeer, heartbeat_with_pairs, receive, register
+from voxnode.testing.served_node import served_node
 from voxnode.testing.test_models import DEFAULT, models_cache_dir
 
 pytestmark = [pytest.mark.models, pytest.mark.shares_processes]
 REPO = Path(__file__).resolve().parents[2]
 ZH_SPEECH = REPO / "tests" / "data" / "zh_contract_16k.wav"
-PACKAGES = ["asr-whisper", "semantic-repair-zh", "en-normalize", "nmt-llm", "tts-en"]
+PACKAGES = ["llm-local", "asr-whisper", "semantic-repair-zh", "en-normalize", "nmt-llm", "tts-en"]
 MODELS = ["whisper-base-ct2", DEFAULT, "libime-zh-lm", "pycorrector-zh-data"]
 
 
@@ -41,7 +40,7 @@ def peer() -> Iterator[LinguaPeer]:
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, peer: LinguaPeer) -> Iterator[TestClient]:
+def node(tmp_path_factory: pytest.TempPathFactory, peer: LinguaPeer) -> Iterator[httpx.Client]:
     """One node for the module: the models load once."""
     store = ModelStore(models_cache_dir(), ModelCatalog.load())
     for model in MODELS:
@@ -53,7 +52,8 @@ def node(tmp_path_factory: pytest.TempPathFactory, peer: LinguaPeer) -> Iterator
         scheduler_url=peer.url,  # its ack waits for the test: the node waits long for it
         agent=AgentSettings(reconnect_min_s=0.2, register_timeout_s=600),
     )  # fmt: skip
-    with TestClient(create_app(settings)) as api:
+    with served_node(settings) as served:  # translation reaches llm-local through the node
+        api = served.api
         for package in PACKAGES:
             response = api.post("/v1/services", json={"source": str(REPO / "packages" / package)})
             assert response.status_code == 201, response.text
@@ -62,7 +62,7 @@ def node(tmp_path_factory: pytest.TempPathFactory, peer: LinguaPeer) -> Iterator
         yield api
 
 
-def run_job(api: TestClient, **body: Any) -> dict[str, Any]:
+def run_job(api: httpx.Client, **body: Any) -> dict[str, Any]:
     response = api.post("/v1/jobs", json=body)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
@@ -70,7 +70,7 @@ def run_job(api: TestClient, **body: Any) -> dict[str, Any]:
     return result
 
 
-def transcribe(api: TestClient, audio_b64: str, language: str) -> str:
+def transcribe(api: httpx.Client, audio_b64: str, language: str) -> str:
     url = api.get("/v1/services/asr-whisper").json()["url"]
     body = {"audio": audio_b64, "audio_format": "wav", "language": language}
     answer = httpx.post(url + "/v1/transcribe", json=body, timeout=120, trust_env=False)
@@ -79,7 +79,7 @@ def transcribe(api: TestClient, audio_b64: str, language: str) -> str:
     return text
 
 
-def test_speech_in_both_directions(node: TestClient) -> None:
+def test_speech_in_both_directions(node: httpx.Client) -> None:
     """zh speech -> en speech, en speech -> zh."""
     audio = base64.b64encode(ZH_SPEECH.read_bytes()).decode()
     result = run_job(node, src_lang="zh", tgt_lang="en", audio=audio, session_id="zh-en")
@@ -105,7 +105,7 @@ def test_speech_in_both_directions(node: TestClient) -> None:
     assert result["services"]["asr"] == "asr-whisper"
 
 
-def test_a_scheduler_job_with_pcm16_chinese_speech(node: TestClient, peer: LinguaPeer) -> None:
+def test_a_scheduler_job_with_pcm16_chinese_speech(node: httpx.Client, peer: LinguaPeer) -> None:
     """lingua's job_assign (raw PCM16, no WAV header) in, a correct job_result out."""
     connection = peer.connection()
     register(connection, "node-E2E00001")

@@ -23,7 +23,9 @@ async def local_node(settings: NodeSettings) -> AsyncIterator[NodeState]:
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(settings.model_copy(update={"host": "127.0.0.1"}), public_url=url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
+    )
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -90,7 +90,7 @@ def up(
         typer.echo(f"voxnode: cluster mode on {settings.cluster.nats_url}", err=True)
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     app = create_app(settings, public_url=f"http://{local}:{bound_port}")
-    config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets")
+    config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets-sansio")
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers the re-raise returns here instead of killing the process before clean-up.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -290,7 +290,7 @@ def dev_scheduler(
         job_timeout_s=job_timeout_s, max_attempts=max_attempts, pending_timeout_s=pending_timeout_s
     )
     typer.echo(f"dev-scheduler: nodes join at ws://{host}:{port}/ws/node", err=True)
-    uvicorn.run(scheduler.app, host=host, port=port, log_level="warning", ws="websockets")
+    uvicorn.run(scheduler.app, host=host, port=port, log_level="warning", ws="websockets-sansio")
 
 
 def _is_url(source: str) -> bool:

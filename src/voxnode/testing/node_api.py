@@ -1,17 +1,17 @@
-"""Checks against a node's HTTP API in process (a starlette TestClient on create_app)."""
+"""Checks against a node's HTTP API (a starlette TestClient on create_app, or an httpx
+client of a served node)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
-from starlette.testclient import TestClient
 
 from voxnode.testing.waiting import eventually
 
 
 def wait_state(
-    api: TestClient, service_id: str, state: str, timeout_s: float = 30
+    api: httpx.Client, service_id: str, state: str, timeout_s: float = 30
 ) -> dict[str, Any]:
     """GET /v1/services/{service_id} until its state is `state`; that status."""
     last: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from voxnode.contracts.node_settings import ModelSettings, NodeSettings, RepairT
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
 from voxnode.testing import eventually, wait_state
+from voxnode.testing.served_node import served_node
 from voxnode.testing.test_models import DEFAULT, models_cache_dir
 
 PACKAGES = Path(__file__).parents[3] / "packages"
@@ -44,13 +45,13 @@ def node(settings: NodeSettings, models_dir: Path) -> Iterator[TestClient]:
         yield api
 
 
-def install(api: TestClient, name: str, timeout_s: float = 120) -> dict[str, Any]:
+def install(api: httpx.Client, name: str, timeout_s: float = 120) -> dict[str, Any]:
     response = api.post("/v1/services", json={"source": str(PACKAGES / name)})
     assert response.status_code in (200, 201), response.text
     return wait_state(api, name, "ready", timeout_s=timeout_s)
 
 
-def repair(api: TestClient, text: str, lang: str, **extra: Any) -> dict[str, Any]:
+def repair(api: httpx.Client, text: str, lang: str, **extra: Any) -> dict[str, Any]:
     body = {"job_id": "j", "session_id": "s-" + lang, "lang": lang, "text_in": text} | extra
     response = api.post("/v1/repair", json=body)
     assert response.status_code == 200, response.text
@@ -75,6 +76,9 @@ def test_zh_repair_and_en_normalize_through_the_node(node: TestClient) -> None:
     assert kept["text_out"] == "明天在会议是开会"
 
     written = repair(node, "send fifty dollars to a b at g mail dot com", "en")
+    assert written["text_out"] == "Send fifty dollars to ab@gmail.com"  # numbers: off by default
+    numbers = {"normalize": {"normalize_numbers": True}}
+    written = repair(node, "send fifty dollars to a b at g mail dot com", "en", meta=numbers)
     assert written["text_out"] == "Send $50 to ab@gmail.com"
     assert repair(node, "ja", "ja")["reason_codes"] == ["SERVICE_NOT_INSTALLED_OR_UNSUPPORTED_LANG"]
 
@@ -98,11 +102,24 @@ def test_a_killed_zh_service_degrades_to_pass_and_comes_back(node: TestClient) -
     assert again["text_out"] == "我们在会议室开会"
 
 
+@pytest.fixture
+def served(settings: NodeSettings, models_dir: Path) -> Iterator[httpx.Client]:
+    """A node on a real port: English repair scores through the node's model host."""
+    repair = settings.repair.model_copy(update={"en": RepairTriggerSettings(mode="policy")})
+    configured = settings.model_copy(
+        update={"models": ModelSettings(dir=models_dir), "repair": repair}
+    )
+    with served_node(configured) as node:
+        yield node.api
+
+
 @pytest.mark.models
-def test_en_llm_repair_through_the_node(node: TestClient) -> None:
+def test_en_llm_repair_through_the_node(served: httpx.Client) -> None:
     from voxnode.models.model_store import ModelStore as Store
 
+    node = served
     Store(models_cache_dir(), ModelCatalog.load()).pull(DEFAULT)
+    install(node, "llm-local", timeout_s=600)
     info = install(node, "semantic-repair-en", timeout_s=600)
     facts = httpx.get(f"http://127.0.0.1:{info['port']}/info", timeout=5).json()
     assert facts["policy"]["max_word_change"] == 0 and facts["health"]["ok"]
