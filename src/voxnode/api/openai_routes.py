@@ -1,6 +1,7 @@
 """The node's OpenAI-compatible face (contract 6), routed to a ready `llm` service through
 the one service client: on-demand start, failover (a stream only before its first byte),
 errors in the shape OpenAI clients read. Which service answered is in X-VoxNode-Service.
+Each answer's first-token time and tokens go to the node monitor (llm_timing).
 
 Also VoxNode's LLM extensions: `POST /v1/score`, `GET /v1/llm/status` (what every model host
 holds) and `POST /v1/llm/unload`.
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from voxnode.api.llm_timing import LlmTiming, StreamWatch
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.openai import (
@@ -43,6 +45,7 @@ async def _generate(
     node: NodeState, body: ChatCompletionRequest | CompletionRequest,
     answer: type[ChatCompletion] | type[Completion],
 ) -> Response:  # fmt: skip
+    started = time.monotonic()
     client, deadline = node.client, _deadline(node)
     if body.stream:
         first_ms = node.settings.pipeline.llm_first_token_timeout_ms
@@ -51,13 +54,28 @@ async def _generate(
             first_byte_s=first_ms / 1000 if first_ms else None,
         )  # fmt: skip
         return StreamingResponse(
-            _sse_or_error(reply.chunks()), media_type="text/event-stream",
+            _timed(_sse_or_error(reply.chunks()), StreamWatch(started), node),
+            media_type="text/event-stream",
             headers={SERVICE_HEADER: reply.service_id},
         )  # fmt: skip
     whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline)
+    answered_s = time.monotonic() - started
+    node.monitor.record_llm(LlmTiming(False, answered_s, answered_s, whole.body.usage))
     return JSONResponse(
         whole.body.model_dump(exclude_none=True), headers={SERVICE_HEADER: whole.service_id}
     )
+
+
+async def _timed(
+    chunks: AsyncIterator[bytes], watch: StreamWatch, node: NodeState
+) -> AsyncIterator[bytes]:
+    """The stream as it is, read on the way for its first token and usage (monitoring)."""
+    try:
+        async for chunk in chunks:
+            watch.feed(chunk, time.monotonic())
+            yield chunk
+    finally:
+        node.monitor.record_llm(watch.timing(time.monotonic()))
 
 
 async def _sse_or_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
