@@ -1,5 +1,5 @@
 """/metrics from the node monitor: hardware gauges (GPU, CPU, RAM), each stage's window
-quantiles and thresholds, and every alert rule as 1 (firing) or 0."""
+quantiles (a summary) and thresholds, and every alert rule as 1 (firing) or 0."""
 
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ class MonitorCollector(Collector):
     def _latency(self) -> Iterator[Metric]:
         monitor = self._monitor
         settings = monitor.settings
-        window = GaugeMetricFamily(
+        window = Metric(
             "voxnode_stage_window_latency_seconds",
-            "Each stage's latency quantiles over the alert window",
-            labels=["stage", "quantile"],
+            "Each stage's latency over the alert window: the quantiles its alert compares",
+            "summary",
         )
         threshold = GaugeMetricFamily(
             "voxnode_stage_latency_threshold_seconds",
@@ -78,10 +78,14 @@ class MonitorCollector(Collector):
         now = monitor.now()
         for stage in STAGE_LABELS:
             samples = monitor.window_samples(stage, now)
+            if not samples:
+                continue
+            name = window.name
             for q in sorted({0.5, settings.quantile}):
                 value = quantile(samples, q)
-                if value is not None:
-                    window.add_metric([stage, f"{q:g}"], value / 1000)
+                window.add_sample(name, {"stage": stage, "quantile": f"{q:g}"}, (value or 0) / 1000)
+            window.add_sample(f"{name}_count", {"stage": stage}, float(len(samples)))
+            window.add_sample(f"{name}_sum", {"stage": stage}, sum(samples) / 1000)
         for stage, limit in stage_thresholds(settings).items():
             if limit is not None:
                 threshold.add_metric([stage], limit / 1000)
