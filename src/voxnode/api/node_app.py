@@ -149,10 +149,22 @@ def create_app(
                     data={"state": status.state.value, "version": status.version, "snapshot": True},
                 )
                 await socket.send_text(snapshot.model_dump_json())
-            try:
+
+            async def forward() -> None:
                 while True:
                     await socket.send_text((await queue.get()).model_dump_json())
+
+            # a client that leaves is noticed at once (not at the next event), so its handler
+            # ends and never holds up the server's shutdown
+            sender = asyncio.create_task(forward())
+            try:
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    pass
             except WebSocketDisconnect:
                 pass
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await sender
 
     return app

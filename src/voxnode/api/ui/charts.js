@@ -12,7 +12,8 @@ class Chart {
     parent.append(this.box);
     const options = {
       width: WIDTH, height: HEIGHT, title,
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max * 1.1, 1)] } },
+      scales: { x: { time: true, auto: false }, y: { auto: false } },   // set in update()
+      legend: { live: false },
       axes: [{}, { label: unit, size: 50 }],
       series: [{}, ...series],
     };
@@ -21,7 +22,13 @@ class Chart {
   }
 
   update(data, points, stats, over = false) {
-    this.plot.setData(data);
+    // x: up to now, at least a minute wide (one point alone would get an axis of years)
+    const now = Date.now() / 1000;
+    const first = data[0].length ? data[0][0] : now;
+    const top = Math.max(1, ...data.slice(1).flat().filter((v) => typeof v === "number"));
+    this.plot.setData(data, false);
+    this.plot.setScale("x", { min: Math.min(first, now - 60), max: Math.max(now, data[0].at(-1) ?? now) });
+    this.plot.setScale("y", { min: 0, max: top * 1.1 });
     this.box.dataset.points = String(points);
     this.stats.textContent = stats;
     this.stats.className = over ? "stats over" : "stats";

@@ -64,9 +64,7 @@ export function startServices(subscribe) {
         render();
         return;
       }
-      const status = await api(`/v1/services/${id}/${name}`, { method: "POST" });
-      known.set(serviceId, status);
-      render();
+      await api(`/v1/services/${id}/${name}`, { method: "POST" });   // the row follows the WS events
     } catch (error) {
       showProblem(error);
     }

@@ -54,7 +54,7 @@ export function startTryIt(services) {
     const t = result.timings;
     document.getElementById("try-asr").textContent = result.text_asr || "(typed: no ASR)";
     document.getElementById("try-repaired").textContent =
-      `${result.text_repaired}${result.repair_decision ? `  [${result.repair_decision}]` : ""}`;
+      `${result.text_repaired}${result.repair_decision ? ` [${result.repair_decision}]` : ""}`;
     document.getElementById("try-translated").textContent = result.text_translated;
     document.getElementById("try-timings").textContent =
       `asr ${t.asr_ms} / repair ${t.repair_ms} / nmt ${t.nmt_ms} / tts ${t.tts_ms} / total ${t.total_ms} ms; ` +
