@@ -11,7 +11,10 @@ keeps the last three); each path is also recorded as the test's `screenshot` pro
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +26,7 @@ import pytest
 from voxnode.contracts.speech import AudioFormat
 from voxnode.testing import FakeKnobs, RunningNode, eventually, run_node_process
 from voxnode.testing.fake_package import write_fake_package
+from voxnode.testing.file_server import FileServer, ServedFile
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is missing (the `ui` extra; `make setup`)"
@@ -44,6 +48,8 @@ NODE_ENV = {
 """Quick restarts and samples; min_samples 1, so one slow job is enough for the banner. The
 thresholds stay seed 002's (TTS 300 ms). Every English sentence goes to repair."""
 TRANSCRIPT = "teh meeting starts now"
+MODEL_BYTES = os.urandom(3 * 1024 * 1024 + 5)
+"""A catalog entry of the node's home (tiny-test) is served from loopback for the pull."""
 SERVICES: dict[str, dict[str, Any]] = {
     "asr-a": {"service_type": "asr", "lang": ["en", "zh"],
               "knobs": FakeKnobs(transcript=TRANSCRIPT)},
@@ -58,7 +64,20 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is missing (Debian package chromium; `make setup` installs it)")
     root = tmp_path_factory.mktemp("dashboard")
-    with run_node_process(root / "home", env=NODE_ENV) as running, running.client() as api:
+    model = ServedFile(MODEL_BYTES, delay_per_chunk_s=0.05)  # 49 chunks of 64 KiB: 2.5 s
+    files = FileServer({"/tiny.gguf": model})
+    stack = contextlib.ExitStack()
+    stack.enter_context(files)
+    entry = {
+        "name": "tiny-test", "kind": "llm", "format": "gguf", "licence": "test",
+        "main": "tiny.gguf", "files": [{
+            "name": "tiny.gguf", "size": len(MODEL_BYTES),
+            "sha256": hashlib.sha256(MODEL_BYTES).hexdigest(), "urls": [f"{files.url}/tiny.gguf"],
+        }],
+    }  # fmt: skip
+    (root / "home" / "models").mkdir(parents=True)
+    (root / "home" / "models" / "catalog.json").write_text(json.dumps({"models": [entry]}))
+    with stack, run_node_process(root / "home", env=NODE_ENV) as running, running.client() as api:
         for service_id, fields in SERVICES.items():
             folder = write_fake_package(root / "packages" / service_id, service_id=service_id,
                                         **fields)  # fmt: skip
@@ -261,3 +280,14 @@ def test_a_tts_slower_than_the_seed_target_raises_a_banner(
     with httpx.Client(base_url=node.url, trust_env=False) as api:
         kinds = {(a["kind"], a["subject"]) for a in api.get("/v1/alerts").json()["alerts"]}
     assert ("stage_latency", "tts") in kinds
+
+
+def test_a_model_is_pulled_from_the_page_with_live_progress(page: Any, screenshot: Shoot) -> None:
+    row = 'tr[data-model="tiny-test"]'
+    page.click(f'{row} button[data-action="pull"]')
+    progress = page.wait_for_selector(f"{row} .pull-progress:has-text('%')", timeout=10000)
+    assert progress.inner_text().startswith("tiny.gguf: ")
+    screenshot(page, "model-pull")
+    page.wait_for_selector(f'{row} td.present:text("yes")', timeout=30000)
+    assert page.query_selector(f'{row} button[data-action="verify"]') is not None
+    assert page.query_selector(f'{row} button[data-action="load"]') is not None  # an LLM
