@@ -13,6 +13,7 @@ Knobs (environment variables):
   FAKE_REPORT_MODULE   import this module and report its __version__ in /info
   FAKE_TRANSCRIPT      what /v1/transcribe hears (audio must be non-empty base64, else 400)
   FAKE_FAIL_STATUS     answer every /v1/* request with this status and a transient error
+  FAKE_REPLY           what /v1/chat/completions and /v1/completions answer (type llm)
   FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
                        before FAKE_SLOW_MS and FAKE_CRASH_AFTER act
 /v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per

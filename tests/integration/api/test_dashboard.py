@@ -56,6 +56,7 @@ SERVICES: dict[str, dict[str, Any]] = {
     "fix-en": {"service_type": "semantic-repair", "lang": "en"},
     "nmt-a": {"service_type": "nmt", "lang": ["en", "zh"]},
     "tts-slow": {"service_type": "tts", "lang": "zh", "knobs": FakeKnobs(slow_ms=450)},
+    "llm-fake": {"service_type": "llm", "lang": None},  # its host holds "fake-model", 42 MB
 }  # fmt: skip
 
 
@@ -180,6 +181,8 @@ def test_the_page_shows_every_service_and_model_without_console_errors(
     assert "No NVIDIA GPU found" in page.inner_text("#hardware-now") or page.query_selector(
         "#chart-gpu"
     )
+    loaded = page.wait_for_selector('tr[data-loaded="fake-model"]').inner_text()
+    assert "llm-fake" in loaded and "42 MB" in loaded
     page.wait_for_selector("#chart-cpu[data-points]:not([data-points='0'])")
     assert page.inner_text("#agent").startswith("No scheduler configured")
     page.click('tr[data-service="fix-en"] button[data-action="log"]')
