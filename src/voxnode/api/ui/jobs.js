@@ -8,9 +8,10 @@ export function startJobs() {
   every(3000, async () => {
     const { jobs, routes } = await api("/v1/jobs/recent?limit=25");
     const counted = Object.entries(routes);
-    routing.textContent = counted.length
-      ? "Routing: " + counted.map(([route, n]) => `${route} ${n}`).join(", ") + ` (of the last ${jobs.length} jobs)`
-      : `Routing: every one of the last ${jobs.length} jobs ran on this node (no job reports a local/cloud route yet).`;
+    routing.textContent = !jobs.length ? "No jobs yet: try one above."
+      : counted.length
+        ? "Routing: " + counted.map(([route, n]) => `${route} ${n}`).join(", ") + ` (of the last ${jobs.length} jobs)`
+        : `Routing: every one of the last ${jobs.length} jobs ran on this node (no job reports a local/cloud route yet).`;
     rows.replaceChildren(...jobs.map((j) => {
       const t = j.timings;
       return el("tr", { dataset: { job: j.job_id } },

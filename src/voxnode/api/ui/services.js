@@ -14,7 +14,7 @@ export function startServices(subscribe) {
     rows.replaceChildren();
     for (const s of known.values()) {
       rows.append(row(s));
-      if (s.last_error && s.state === "failed") {
+      if (s.last_error && s.state !== "ready") {
         rows.append(el("tr", {}, el("td", { colspan: COLUMNS, class: "err" }, s.last_error)));
       }
       if (openLogs.has(s.service_id)) rows.append(logRow(s.service_id));
