@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast lint demo bench clean
+.PHONY: setup test test-fast lint demo bench clean ui-vendor
 
 # llama.cpp builds: no multimodal part, and no AMX (its buffer type segfaults in VMs that
 # expose AMX without its state; AVX-512 and weight repacking stay on).
@@ -14,12 +14,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
-		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster]'
+		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster,ui]'
 	command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng) \
 		|| echo "espeak-ng not installed: the tts-espeak fallback will not start"
 	command -v nats-server >/dev/null || test -x /usr/sbin/nats-server \
 		|| (apt-get update -qq && apt-get install -y -qq nats-server) \
 		|| echo "nats-server not installed: the cluster tests will be skipped"
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium not installed: the dashboard's browser tests will be skipped"
+	command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus) \
+		|| echo "prometheus (promtool) not installed: the /metrics lint will be skipped"
 	touch $@
 
 # Engine B: llama-server built once from the same llama.cpp source (user cache).
@@ -59,3 +63,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Re-fetch the dashboard's charting library (uPlot, pinned) from npm and check its sha256.
+ui-vendor:
+	bash scripts/fetch_ui_vendor.sh

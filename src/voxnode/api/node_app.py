@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Any
 
 from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
 import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
-from voxnode.api import models_routes, openai_routes, services_routes
+from voxnode.api import (
+    dashboard_routes,
+    models_routes,
+    monitoring_routes,
+    openai_routes,
+    services_routes,
+)
 from voxnode.api.error_handlers import install_error_handlers
+from voxnode.api.hardware_sampler import GpuReader, HardwareSampler
 from voxnode.api.metrics_collector import NodeCollector
+from voxnode.api.monitor_collector import MonitorCollector
+from voxnode.api.node_monitor import NodeMonitor
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_event import EventType, NodeEvent
@@ -35,8 +45,11 @@ class NodeHealth(BaseModel):
     ready: int
 
 
-def create_app(settings: NodeSettings, *, public_url: str | None = None) -> FastAPI:
-    """`public_url`: where this node answers (services reach the model host through it)."""
+def create_app(
+    settings: NodeSettings, *, public_url: str | None = None, gpus: GpuReader | None = None
+) -> FastAPI:
+    """`public_url`: where this node answers (services reach the model host through it);
+    `gpus`: what reads the GPUs (default: nvidia-smi; tests give recorded output)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +66,12 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
 
                 cluster = ClusterNode(settings, pipeline.host, pipeline.jobs)
                 cluster.start()
+            sampler = HardwareSampler(gpus=gpus) if gpus else HardwareSampler()
+            monitor = NodeMonitor(
+                settings.monitoring, statuses=pipeline.host.statuses, sampler=sampler,
+                metrics=pipeline.jobs.metrics,
+            )  # fmt: skip
+            pipeline.jobs.add_listener(monitor.record_job)
             app.state.node = NodeState(
                 settings=settings,
                 host=pipeline.host,
@@ -62,13 +81,19 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
                 jobs=pipeline.jobs,
                 models=models,
                 started_at=time.time(),
+                monitor=monitor,
                 agent=agent,
             )
             metrics.register(NodeCollector(app.state.node))
+            metrics.register(MonitorCollector(monitor))
             app.state.metrics = metrics
+            watching = asyncio.create_task(monitor.run(), name="node-monitor")
             try:
                 yield
             finally:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
                 if cluster is not None:
                     await cluster.close()
                 if agent is not None:
@@ -79,6 +104,9 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
     app.include_router(openai_routes.router)
+    app.include_router(monitoring_routes.router)
+    app.include_router(dashboard_routes.router)
+    app.mount("/ui", dashboard_routes.ui_files(), name="ui")
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:
@@ -122,14 +150,22 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
                     data={"state": status.state.value, "version": status.version, "snapshot": True},
                 )
                 await socket.send_text(snapshot.model_dump_json())
-            try:
+
+            async def forward() -> None:
                 while True:
                     await socket.send_text((await queue.get()).model_dump_json())
+
+            # a client that leaves is noticed at once (not at the next event), so its handler
+            # ends and never holds up the server's shutdown
+            sender = asyncio.create_task(forward())
+            try:
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    pass
             except WebSocketDisconnect:
                 pass
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def dashboard() -> str:
-        return resources.files("voxnode.api").joinpath("dashboard.html").read_text("utf-8")
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await sender
 
     return app

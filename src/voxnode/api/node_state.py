@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from voxnode.agent.scheduler_agent import SchedulerAgent
+from voxnode.api.node_monitor import NodeMonitor
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
@@ -26,6 +27,8 @@ class NodeState:
     jobs: JobOrchestrator
     models: ModelStore
     started_at: float
+    monitor: NodeMonitor
+    """Recent jobs, latency and hardware history, alerts (the dashboard's data)."""
     agent: SchedulerAgent | None = None
     """Running when a scheduler URL is configured."""
 

@@ -1,6 +1,7 @@
 """The node's OpenAI-compatible face (contract 6), routed to a ready `llm` service through
 the one service client: on-demand start, failover (a stream only before its first byte),
 errors in the shape OpenAI clients read. Which service answered is in X-VoxNode-Service.
+Each answer's first-token time and tokens go to the node monitor (llm_timing).
 
 Also VoxNode's LLM extensions: `POST /v1/score`, `GET /v1/llm/status` (what every model host
 holds) and `POST /v1/llm/unload`.
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from voxnode.api.llm_timing import LlmTiming, StreamWatch
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.openai import (
@@ -47,6 +49,7 @@ async def _generate(
     node: NodeState, body: ChatCompletionRequest | CompletionRequest,
     answer: type[ChatCompletion] | type[Completion], wanted_route: str | None,
 ) -> Response:  # fmt: skip
+    started = time.monotonic()
     client, deadline = node.client, _deadline(node)
     texts = (
         [m.content for m in body.messages]
@@ -66,11 +69,14 @@ async def _generate(
         )  # fmt: skip
         reason = node.routes.record(RouteStage.LLM, decision, reply.route)
         return StreamingResponse(
-            _sse_or_error(reply.chunks()), media_type="text/event-stream",
+            _timed(_sse_or_error(reply.chunks()), StreamWatch(started), node),
+            media_type="text/event-stream",
             headers=_route_headers(reply.service_id, reply.route, reason),
         )  # fmt: skip
     whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline, route=decision)
     reason = node.routes.record(RouteStage.LLM, decision, whole.route)
+    answered_s = time.monotonic() - started
+    node.monitor.record_llm(LlmTiming(False, answered_s, answered_s, whole.body.usage))
     return JSONResponse(
         whole.body.model_dump(exclude_none=True),
         headers=_route_headers(whole.service_id, whole.route, reason),
@@ -84,6 +90,18 @@ def _override(header: str | None) -> Override | None:
 
 def _route_headers(service_id: str, route: Route, reason: RouteReason) -> dict[str, str]:
     return {SERVICE_HEADER: service_id, ROUTE_HEADER: f"{route.value}; reason={reason.value}"}
+
+
+async def _timed(
+    chunks: AsyncIterator[bytes], watch: StreamWatch, node: NodeState
+) -> AsyncIterator[bytes]:
+    """The stream as it is, read on the way for its first token and usage (monitoring)."""
+    try:
+        async for chunk in chunks:
+            watch.feed(chunk, time.monotonic())
+            yield chunk
+    finally:
+        node.monitor.record_llm(watch.timing(time.monotonic()))
 
 
 async def _sse_or_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

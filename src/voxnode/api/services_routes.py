@@ -1,12 +1,15 @@
-"""/v1/services: list, install, uninstall, start, stop, roll back."""
+"""/v1/services: list, install, uninstall, start, stop, restart, roll back, log tail."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import asyncio
+
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.service_status import ServiceStatus
+from voxnode.supervisor.service_log import log_path, read_tail
 
 router = APIRouter(prefix="/v1/services", tags=["services"])
 
@@ -61,3 +64,29 @@ async def rollback_service(
     service_id: str, body: RollbackRequest, node: NodeState = Depends(node_state)
 ) -> ServiceStatus:
     return await node.host.rollback(service_id, body.version)
+
+
+@router.post("/{service_id}/restart")
+async def restart_service(service_id: str, node: NodeState = Depends(node_state)) -> ServiceStatus:
+    """Stop, then start again (the dashboard's restart button)."""
+    await node.host.stop(service_id)
+    return await node.host.start(service_id)
+
+
+class ServiceLogTail(BaseModel):
+    service_id: str
+    path: str
+    lines: list[str]
+    """Oldest first; each line starts with [stdout], [stderr] or [voxnode]."""
+
+
+@router.get("/{service_id}/log")
+async def service_log(
+    service_id: str,
+    lines: int = Query(50, ge=1, le=2000, description="How many of the last lines"),
+    node: NodeState = Depends(node_state),
+) -> ServiceLogTail:
+    node.host.status(service_id)  # 404 for a service that is not installed
+    path = log_path(node.host.home.logs, service_id)
+    tail = await asyncio.to_thread(read_tail, path, lines)
+    return ServiceLogTail(service_id=service_id, path=str(path), lines=tail)

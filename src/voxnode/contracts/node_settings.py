@@ -194,6 +194,38 @@ class ClusterSettings(BaseModel):
         return self
 
 
+class MonitoringSettings(BaseModel):
+    """The dashboard's alerts and history. Defaults are seed 002's targets (phase 7): STT
+    < 500 ms, TTS < 300 ms, LLM first token < 1 s, GPU utilisation < 80 %, VRAM < 16 GB.
+    A threshold of None raises no alert."""
+
+    window_s: float = Field(300.0, gt=0)
+    """Alerts look at the last this many seconds (latency quantile, GPU mean, restarts)."""
+    quantile: float = Field(0.95, gt=0, le=1)
+    """The latency quantile compared with each stage's threshold."""
+    min_samples: int = Field(3, ge=1)
+    """A stage with fewer samples in the window raises no latency alert."""
+    asr_ms: float | None = Field(500.0, gt=0)
+    repair_ms: float | None = Field(None, gt=0)
+    nmt_ms: float | None = Field(None, gt=0)
+    tts_ms: float | None = Field(300.0, gt=0)
+    llm_first_token_ms: float | None = Field(1000.0, gt=0)
+    """Request to first content at the node's OpenAI face (to the answer when not streamed)."""
+    gpu_utilization_percent: float | None = Field(80.0, gt=0, le=100)
+    """A GPU's mean utilisation over the window above this raises an alert."""
+    vram_gb: float | None = Field(16.0, gt=0)
+    """A GPU's memory in use (latest reading) above this raises an alert."""
+    service_restarts: int | None = Field(3, ge=1)
+    """This many automatic restarts of one service within the window raise an alert (a
+    service in the failed state always raises one)."""
+    sample_interval_s: float = Field(2.0, gt=0)
+    """How often CPU, RAM and GPUs are read and the alerts evaluated."""
+    history_s: float = Field(1800.0, gt=0)
+    """How far back the latency and hardware history for the charts goes."""
+    recent_jobs: int = Field(100, ge=1, le=10_000)
+    """How many finished jobs GET /v1/jobs/recent keeps (texts, decisions, timings)."""
+
+
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
@@ -215,6 +247,7 @@ class NodeSettings(BaseSettings):
     cluster: ClusterSettings = ClusterSettings()
     routing: RoutingSettings = RoutingSettings()
     """Cloud backends and, per stage, local / api / hybrid (default local: nothing leaves)."""
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @property
     def models_dir(self) -> Path:

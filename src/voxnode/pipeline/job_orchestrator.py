@@ -56,6 +56,8 @@ NBEST_LANGUAGES = frozenset({"en", "auto"})
 NBEST_SIZE = 5
 OnAsr = Callable[[JobResult], Awaitable[None]]
 """Told the ASR text as soon as it is known (a scheduler's asr_partial)."""
+JobListener = Callable[[JobResult], None]
+"""Told every finished job's result (the dashboard's recent jobs and latency charts)."""
 
 
 @dataclass(slots=True)
@@ -100,6 +102,11 @@ class JobOrchestrator:
         self.metrics = metrics
         self._sessions = Sessions(settings.max_sessions, settings.session_ttl_s)
         self._ledger = JobLedger(settings.dedup_ttl_s)
+        self._listeners: list[JobListener] = []
+
+    def add_listener(self, listener: JobListener) -> None:
+        """`listener(result)` after each job that ran (not for repeats of a job_id)."""
+        self._listeners.append(listener)
 
     async def run(self, request: JobRequest, on_asr: OnAsr | None = None) -> JobResult:
         job_id = request.job_id or uuid.uuid4().hex
@@ -127,6 +134,8 @@ class JobOrchestrator:
             session.inflight.pop(index, None)
         future.set_result(result)
         self._count(result)
+        for listener in self._listeners:
+            listener(result)
         return result
 
     # ----- the stages

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+TOKEN_RATE_BUCKETS = (1, 2, 5, 10, 20, 40, 80, 160, 320)
 
 
 class PipelineMetrics:
@@ -28,5 +29,19 @@ class PipelineMetrics:
         )  # fmt: skip
         self.failovers = Counter(
             "voxnode_failovers", "Requests moved on to another service", ["service_type"],
+            registry=registry,
+        )  # fmt: skip
+        self.llm_first_token_seconds = Histogram(
+            "voxnode_llm_first_token_seconds",
+            "OpenAI face: request to the first content of a stream, or to the whole answer",
+            ["stream"], buckets=STAGE_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.llm_tokens_per_second = Histogram(
+            "voxnode_llm_tokens_per_second",
+            "OpenAI face: completion tokens the host reported over request-to-last-byte time",
+            ["stream"], buckets=TOKEN_RATE_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.llm_tokens = Counter(
+            "voxnode_llm_tokens", "Tokens the model hosts reported in usage", ["kind"],
             registry=registry,
         )  # fmt: skip

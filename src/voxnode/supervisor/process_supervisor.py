@@ -29,7 +29,7 @@ from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.port_choice import choose_port, free_port, port_is_free
 from voxnode.supervisor.restart_policy import RestartPolicy, restart_delay
 from voxnode.supervisor.runtime_status import RuntimeStatus
-from voxnode.supervisor.service_log import ServiceLog
+from voxnode.supervisor.service_log import ServiceLog, log_path
 from voxnode.supervisor.service_process import ServiceProcess
 from voxnode.supervisor.service_slot import ServiceSlot
 
@@ -266,7 +266,7 @@ class ProcessSupervisor:
         declared = spec.manifest.platform().default_port
         port = choose_port(declared, is_free=port_is_free, pick_free=free_port)
         service_log = ServiceLog(
-            Path(self._logs_dir) / f"{spec.service_id}.log",
+            log_path(Path(self._logs_dir), spec.service_id),
             max_bytes=self._settings.log_max_bytes,
             backups=self._settings.log_backups,
         )

@@ -7,6 +7,38 @@ from pathlib import Path
 from typing import TextIO
 
 
+def log_path(logs_dir: Path, service_id: str) -> Path:
+    """Where a service's log file is (the older ones beside it end in .1, .2, ...)."""
+    return logs_dir / f"{service_id}.log"
+
+
+def read_tail(path: Path, lines: int, *, block: int = 64 * 1024) -> list[str]:
+    """The last `lines` lines of the log, reaching into the rotated `.1` file when the
+    current one holds fewer; reads from the end, never the whole file."""
+    found = _tail_of(path, lines, block)
+    if len(found) < lines:
+        found = _tail_of(path.with_name(f"{path.name}.1"), lines - len(found), block) + found
+    return found
+
+
+def _tail_of(path: Path, lines: int, block: int) -> list[str]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115
+    except FileNotFoundError:
+        return []
+    with handle:
+        end = handle.seek(0, 2)
+        data = b""
+        position = end
+        while position > 0 and data.count(b"\n") <= lines:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+    text = data.decode("utf-8", errors="replace").splitlines()
+    return text[-lines:] if lines else []
+
+
 class ServiceLog:
     def __init__(self, path: Path, *, max_bytes: int, backups: int, tail_lines: int = 40):
         self.path = path

@@ -14,10 +14,13 @@ Knobs (environment variables):
   FAKE_TRANSCRIPT      what /v1/transcribe hears (audio must be non-empty base64, else 400)
   FAKE_FAIL_STATUS     answer every /v1/* request with this status and a transient error
   FAKE_TRANSLATION_QUALITY  the quality estimate /v1/translate reports
+  FAKE_REPLY           what /v1/chat/completions and /v1/completions answer (type llm)
   FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
                        before FAKE_SLOW_MS and FAKE_CRASH_AFTER act
 /v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per
-character of silence at 16 kHz.
+character of silence at 16 kHz. As a model host (type llm) it answers /v1/chat/completions
+and /v1/completions with FAKE_REPLY (default "fake answer"; streamed word by word, with
+usage), /v1/host/status with one model "fake-model" and /v1/host/unload.
 """
 
 from __future__ import annotations
@@ -166,6 +169,50 @@ def synthesize(body: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _words(body: dict[str, Any]) -> int:
+    messages = body.get("messages") or [{"content": body.get("prompt", "")}]
+    return sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
+
+
+def generation(body: dict[str, Any], chat: bool) -> tuple[dict[str, Any], list[bytes]]:
+    """The whole answer, and the SSE events of the same answer streamed."""
+    words = os.environ.get("FAKE_REPLY", "fake answer").split(" ")
+    usage = {"prompt_tokens": _words(body), "completion_tokens": len(words)}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    kind = "chat.completion" if chat else "text_completion"
+    head = {"id": "fake-1", "created": int(time.time()), "model": body.get("model", "default")}
+    text = " ".join(words)
+    choice = (
+        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        if chat else {"index": 0, "text": text, "finish_reason": "stop"}
+    )  # fmt: skip
+    whole = {**head, "object": kind, "choices": [choice], "usage": usage}
+    pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+    chunks: list[dict[str, Any]] = []
+    if chat:
+        chunks.append({"index": 0, "delta": {"role": "assistant", "content": ""}})
+    for piece in pieces:
+        chunks.append({"index": 0, "delta": {"content": piece}} if chat
+                      else {"index": 0, "text": piece})  # fmt: skip
+    chunks.append({"index": 0, "delta": {}, "finish_reason": "stop"} if chat
+                  else {"index": 0, "text": "", "finish_reason": "stop"})  # fmt: skip
+    kind_chunk = "chat.completion.chunk" if chat else "text_completion"
+    events = [{**head, "object": kind_chunk, "choices": [c]} for c in chunks]
+    if (body.get("stream_options") or {}).get("include_usage"):
+        events.append({**head, "object": kind_chunk, "choices": [], "usage": usage})
+    sse = [b"data: " + json.dumps(e).encode() + b"\n\n" for e in events]
+    return whole, [*sse, b"data: [DONE]\n\n"]
+
+
+HOST_STATUS = {
+    "models": [{
+        "name": "fake-model", "engine": "fake", "loaded_at": STARTED, "idle_s": 1.0,
+        "expires_in_s": 599.0, "in_use": 0, "memory_mb": 42.0, "pids": [], "details": {},
+    }],
+    "default_model": "fake-model", "idle_ttl_s": 600.0,
+}  # fmt: skip
+
+
 def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -187,6 +234,15 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             self.send_header("X-Audio-Duration", f"{(len(data) - 44) / 32000:.3f}")
             self.end_headers()
             self.wfile.write(data)
+
+        def _send_events(self, events: list[bytes]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()  # HTTP/1.0: the stream ends when the connection closes
+            for event in events:
+                self.wfile.write(event)
+                self.wfile.flush()
+                time.sleep(0.01)
 
         def do_GET(self) -> None:
             if self.path == "/health":
@@ -230,6 +286,16 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, translate(body))
             elif self.path == "/v1/synthesize":
                 self._send_audio(synthesize(body))
+            elif self.path in ("/v1/chat/completions", "/v1/completions"):
+                whole, events = generation(body, chat=self.path == "/v1/chat/completions")
+                if body.get("stream"):
+                    self._send_events(events)
+                else:
+                    self._send(200, whole)
+            elif self.path == "/v1/host/status":
+                self._send(200, HOST_STATUS)
+            elif self.path == "/v1/host/unload":
+                self._send(200, {"model": body.get("model"), "unloaded": True})
             elif self.path == "/v1/echo":
                 self._send(200, {"echo": body, "pid": os.getpid()})
             else:
