@@ -2,6 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The node's own environment for `make demo`: VoxNode's core only. Each service package builds
+# its own venv when it is installed (Plan D), so no ML library is ever loaded by the node.
+NODE_VENV := .venv-node
+# Wheels built on this machine, offered to every venv build (PackageSettings.wheels_dir).
+WHEELS := $(HOME)/.cache/voxnode/wheels
 
 .PHONY: setup test test-fast lint demo bench clean ui-vendor
 
@@ -14,7 +19,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
-		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster,ui]'
+		$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELS) llama-cpp-python==0.3.36
+	$(PY) -m pip install --quiet --find-links $(WHEELS) \
+		-e '.[dev,eval,llm,repair,asr,tts,cluster,ui]'
 	command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng) \
 		|| echo "espeak-ng not installed: the tts-espeak fallback will not start"
 	command -v nats-server >/dev/null || test -x /usr/sbin/nats-server \
@@ -30,7 +37,12 @@ $(VENV)/.installed: pyproject.toml
 $(LLAMA_SERVER): | $(VENV)/.installed
 	$(PY) -m voxnode.cli.main engines build-server --dest $(LLAMA_SERVER)
 
-setup: $(VENV)/.installed $(LLAMA_SERVER)
+$(NODE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(NODE_VENV)
+	$(NODE_VENV)/bin/python -m pip install --quiet -e .
+	touch $@
+
+setup: $(VENV)/.installed $(LLAMA_SERVER) $(NODE_VENV)/.installed
 
 # Whole suite: lint, types, unit, integration, e2e.
 test: setup
@@ -49,7 +61,7 @@ lint: setup
 
 # The main job: speech in each direction through the whole pipeline on the default models.
 demo: setup
-	$(PY) -m voxnode.cli.main demo
+	$(NODE_VENV)/bin/python -m voxnode.cli.main demo
 
 bench: setup
 	$(PY) bench/supervisor_overhead.py
@@ -62,7 +74,7 @@ bench: setup
 	$(PY) bench/pipeline_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # Re-fetch the dashboard's charting library (uPlot, pinned) from npm and check its sha256.
 ui-vendor:

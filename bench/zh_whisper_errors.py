@@ -2,7 +2,8 @@
 base, as the node runs it), kept where what was heard differs from what was said.
 
 Writes a repair dev set, `{id, src: what Whisper heard, ref: what was said}` per row (every
-sentence, wrong or right, so that over-correction is measured on the right ones too), which
+sentence, wrong or right, so that over-correction is measured on the right ones too), a row as
+soon as it is heard (a second run resumes after the rows already there), which
 `voxnode eval repair --set FILE --lang zh` scores. The sentences come from a JSON Lines
 file with `ref` (default: the first 300 of the zh_clean_rmrb dev set).
 
@@ -19,7 +20,9 @@ import json
 import time
 from pathlib import Path
 
+from voxnode.api.node_state import NodeState
 from voxnode.cli.local_node import local_node
+from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.node_settings import ModelSettings, NodeSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.speech import (
@@ -35,10 +38,8 @@ from voxnode.packages.shipped_packages import shipped_package
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "zh_clean_rmrb.jsonl"
 
 
-async def collect(
-    settings: NodeSettings, sentences: list[dict[str, str]]
-) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+async def collect(settings: NodeSettings, sentences: list[dict[str, str]], out: Path) -> None:
+    done = {json.loads(line)["id"] for line in _lines(out)}
     async with local_node(settings) as node:
         installed = {spec.service_id for spec in node.host.supervisor.specs()}
         for package in ("tts-zh", "asr-whisper"):
@@ -46,26 +47,41 @@ async def collect(
                 await node.host.install(str(shipped_package(package)))
             await node.host.supervisor.ensure_ready(package, timeout_s=900)
         for index, row in enumerate(sentences):
-            text = row["ref"]
-            spoken = await node.client.call(
-                ServiceType.TTS, ["zh"], SynthesizeRequest(text=text, lang="zh"),
-                SynthesizedAudio, deadline=time.monotonic() + 120,
-            )  # fmt: skip
-            heard = await node.client.call(
-                ServiceType.ASR, ["zh"],
-                TranscribeRequest(
-                    audio=base64.b64encode(spoken.body.audio).decode(),
-                    audio_format=AudioFormat.WAV, language="zh",
-                ),
-                TranscribeResponse, deadline=time.monotonic() + 120,
-            )  # fmt: skip
-            rows.append({
-                "id": f"whisper-tts-{row.get('id', index)}", "src": heard.body.text, "ref": text,
-                "quality_score": heard.body.quality_score,
-            })  # fmt: skip
-            wrong = units(heard.body.text, "zh") != units(text, "zh")
-            print(f"{index:4} {'WRONG' if wrong else 'ok   '} {heard.body.text}", flush=True)
-    return rows
+            row_id, text = f"whisper-tts-{row.get('id', index)}", row["ref"]
+            if row_id in done:
+                continue
+            try:
+                heard = await _hear(node, text)
+            except VoxnodeError as exc:
+                print(f"{index:4} skipped: {exc.message}", flush=True)
+                continue
+            with out.open("a", encoding="utf-8") as sink:
+                sink.write(json.dumps({
+                    "id": row_id, "src": heard.text, "ref": text,
+                    "quality_score": heard.quality_score,
+                }, ensure_ascii=False) + "\n")  # fmt: skip
+            wrong = units(heard.text, "zh") != units(text, "zh")
+            print(f"{index:4} {'WRONG' if wrong else 'ok   '} {heard.text}", flush=True)
+
+
+async def _hear(node: NodeState, text: str) -> TranscribeResponse:
+    spoken = await node.client.call(
+        ServiceType.TTS, ["zh"], SynthesizeRequest(text=text, lang="zh"),
+        SynthesizedAudio, deadline=time.monotonic() + 300,
+    )  # fmt: skip
+    heard = await node.client.call(
+        ServiceType.ASR, ["zh"],
+        TranscribeRequest(
+            audio=base64.b64encode(spoken.body.audio).decode(),
+            audio_format=AudioFormat.WAV, language="zh",
+        ),
+        TranscribeResponse, deadline=time.monotonic() + 300,
+    )  # fmt: skip
+    return heard.body
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text("utf-8").splitlines() if line] if path.exists() else []
 
 
 def main() -> None:
@@ -82,8 +98,8 @@ def main() -> None:
         **({"home": args.home} if args.home else {}), models=ModelSettings(dir=args.models_dir),
         autostart=False,
     )  # fmt: skip
-    rows = asyncio.run(collect(settings, sentences))
-    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    asyncio.run(collect(settings, sentences, args.out))
+    rows = [json.loads(line) for line in _lines(args.out)]
     wrong = sum(units(str(r["src"]), "zh") != units(str(r["ref"]), "zh") for r in rows)
     print(f"{len(rows)} sentences, {wrong} heard wrong; written to {args.out}")
 

@@ -1,4 +1,5 @@
-"""/v1/services: list, install, uninstall, start, stop, restart, roll back, log tail."""
+"""/v1/services: list, install, uninstall, start, stop, restart, roll back, rebuild the venv,
+log tail."""
 
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ async def restart_service(service_id: str, node: NodeState = Depends(node_state)
     """Stop, then start again (the dashboard's restart button)."""
     await node.host.stop(service_id)
     return await node.host.start(service_id)
+
+
+@router.post("/{service_id}/rebuild-venv")
+async def rebuild_venv(service_id: str, node: NodeState = Depends(node_state)) -> ServiceStatus:
+    """Build the service's own venv anew (after VENV_BROKEN), then start it again."""
+    return await node.host.rebuild_venv(service_id)
 
 
 class ServiceLogTail(BaseModel):

@@ -27,7 +27,7 @@ from voxnode.contracts.speech import SynthesizedAudio, SynthesizeRequest
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.packages.shipped_packages import shipped_package
 
-CORE = ["asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
+CORE = ["llm-local", "asr-whisper", "en-normalize", "semantic-repair-zh", "nmt-llm", "tts-en"]
 CHINESE_VOICE = "tts-zh"
 """Optional: its own 1.5 GB venv (tensorflow 2.15); without it only en -> zh runs."""
 MODELS = [

@@ -203,6 +203,20 @@ def rollback_service(
     typer.echo(f"{service_id} now at {target}")
 
 
+@app.command("repair-service")
+@cli_errors
+def repair_service(service_id: str, home: Path | None = HomeOption) -> None:
+    """Rebuild a service's own venv (after VENV_BROKEN); a running node restarts it."""
+    settings = settings_for(home)
+    client = find_node(settings.home)
+    if client is not None:
+        status = client.request("POST", f"/v1/services/{service_id}/rebuild-venv")
+        typer.echo(f"{service_id}: venv rebuilt, {status['state']}")
+        return
+    PackageInstaller(NodeHome(settings.home), settings.packages).rebuild_venv(service_id)
+    typer.echo(f"{service_id}: venv rebuilt")
+
+
 @app.command()
 @cli_errors
 def start(service_id: str, home: Path | None = HomeOption) -> None:

@@ -15,6 +15,7 @@ class EventType(StrEnum):
     SERVICE_UNINSTALLED = "service_uninstalled"
     SERVICE_UPGRADED = "service_upgraded"
     SERVICE_ROLLED_BACK = "service_rolled_back"
+    SERVICE_VENV_REBUILT = "service_venv_rebuilt"
 
 
 class NodeEvent(BaseModel):

@@ -56,7 +56,13 @@ class PackageSettings(BaseModel):
     download_timeout_s: float = Field(60.0, gt=0)
     """Stall timeout for package downloads."""
     install_lock_timeout_s: float = Field(600.0, gt=0)
-    pip_timeout_s: float = Field(900.0, gt=0)
+    venv_build_timeout_s: float = Field(1800.0, gt=0)
+    """Building one package's venv (downloads included) may take this long."""
+    wheels_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("voxnode")) / "wheels"
+    )
+    """Wheels built on this machine (llama-cpp-python: compiled once by `make setup`), offered
+    to every venv build beside the package index."""
 
 
 class RepairTriggerSettings(BaseModel):

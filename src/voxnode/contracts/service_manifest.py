@@ -73,6 +73,10 @@ class PythonSpec(BaseModel):
     requirements_file: str | None = None
     """A requirements file inside the package, relative to its root."""
     isolated: bool = False
+    voxnode_extras: list[str] | None = None
+    """With `isolated`: the venv also gets VoxNode itself, the node's own code and version,
+    with its core requirements and these extras (["asr"]: faster-whisper, ...); [] is the
+    core only. None: the service does not run VoxNode code."""
 
 
 class PlatformSpec(BaseModel):

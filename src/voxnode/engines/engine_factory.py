@@ -8,10 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from voxnode.engines.engine_chain import EngineChain, EngineFactory, engine_order
-from voxnode.engines.exllamav2_engine import ExLlamaV2Config, ExLlamaV2Engine
-from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
-from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine
-from voxnode.engines.llm_engine import EngineUnavailableError
+from voxnode.engines.llm_engine import EngineUnavailableError, LlmEngine
 from voxnode.engines.openai_engine import OpenAiConfig, OpenAiEngine
 
 
@@ -45,14 +42,20 @@ def build_engine(model_path: Path | None, settings: EngineSettings) -> EngineCha
     if model_path is None:
         raise EngineUnavailableError(f"engine '{settings.engine}' needs a model file")
 
-    def engine_a() -> LlamaCppEngine:
+    # each engine's module is imported only when it is built: a service's venv holds the
+    # libraries of the engines it uses, not all of them (Plan D)
+    def engine_a() -> LlmEngine:
+        from voxnode.engines.llama_cpp_engine import LlamaConfig, LlamaCppEngine
+
         config = LlamaConfig(
             model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
             gpu_layers=settings.gpu_layers, repack=settings.repack,
         )  # fmt: skip
         return LlamaCppEngine(config)
 
-    def engine_b() -> LlamaServerEngine:
+    def engine_b() -> LlmEngine:
+        from voxnode.engines.llama_server_engine import LlamaServerConfig, LlamaServerEngine
+
         config = LlamaServerConfig(
             model_path, binary=settings.server_binary, n_ctx=settings.n_ctx,
             parallel=settings.server_parallel, n_threads=settings.n_threads,
@@ -61,7 +64,9 @@ def build_engine(model_path: Path | None, settings: EngineSettings) -> EngineCha
         )  # fmt: skip
         return LlamaServerEngine(config)
 
-    def engine_c() -> ExLlamaV2Engine:
+    def engine_c() -> LlmEngine:
+        from voxnode.engines.exllamav2_engine import ExLlamaV2Config, ExLlamaV2Engine
+
         if settings.exl2_model_dir is None:
             raise EngineUnavailableError("no EXL2 model configured (exl2_model_dir)")
         return ExLlamaV2Engine(ExLlamaV2Config(settings.exl2_model_dir, settings.n_ctx))

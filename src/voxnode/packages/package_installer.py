@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxnode.contracts.errors import ConflictError
+from voxnode.contracts.errors import BadInputError, ConflictError
 from voxnode.contracts.node_settings import PackageSettings
 from voxnode.contracts.service_manifest import load_manifest
 from voxnode.contracts.service_spec import ServiceSpec
@@ -21,7 +21,7 @@ from voxnode.packages.install_lock import install_lock
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_source import stage_package
 from voxnode.packages.registry import InstalledVersion, Registry, RegistryEntry, now
-from voxnode.packages.venv_builder import build_venv
+from voxnode.packages.venv_builder import build_venv, rebuild_venv
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class PackageInstaller:
                 code="ALREADY_INSTALLED",
             )
         if manifest.python.isolated:
-            build_venv(root, manifest.python, timeout_s=self._settings.pip_timeout_s)
+            build_venv(root, manifest.python, self._settings)
         final = self._home.version_dir(manifest.service_id, manifest.version)
         final.parent.mkdir(parents=True, exist_ok=True)
         root.rename(final)
@@ -96,6 +96,19 @@ class PackageInstaller:
             entry = self.registry.remove_service(service_id)
             self._discard(self._home.services / service_id)
             return entry
+
+    def rebuild_venv(self, service_id: str) -> ServiceSpec:
+        """Build the current version's venv anew (a broken one: VENV_BROKEN)."""
+        with install_lock(self._home.install_lock, timeout_s=self._settings.install_lock_timeout_s):
+            package = self.current(service_id)
+            if not package.manifest.python.isolated:
+                raise BadInputError(
+                    f"{service_id} runs on the node's interpreter: it has no venv to rebuild",
+                    code="NOT_ISOLATED",
+                )
+            rebuild_venv(package.path, package.manifest.python, self._settings)
+            log.info("rebuilt the venv of %s %s", service_id, package.version)
+            return package
 
     def current(self, service_id: str) -> ServiceSpec:
         entry = self.registry.entry(service_id)
@@ -132,6 +145,10 @@ class PackageInstaller:
                         repaired.append(
                             f"removed unregistered {service_dir.name}/{version_dir.name}"
                         )
+                        continue
+                    for half_built in version_dir.glob(".venv.*"):  # an interrupted rebuild
+                        shutil.rmtree(half_built, ignore_errors=True)
+                        repaired.append(f"removed {half_built.relative_to(self._home.root)}")
                 if not any(service_dir.iterdir()):
                     service_dir.rmdir()
             for service_id, entry in list(data.services.items()):

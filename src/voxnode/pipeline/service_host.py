@@ -134,6 +134,18 @@ class ServiceHost:
             )
             return self.status(service_id)
 
+    async def rebuild_venv(self, service_id: str) -> ServiceStatus:
+        """Stop the service, build its venv anew (Plan D), and start it again unless it had
+        been stopped on purpose."""
+        async with self._changes:
+            wanted = self.supervisor.status(service_id).state is not ServiceState.STOPPED
+            await self.supervisor.stop(service_id)
+            package = await asyncio.to_thread(self.installer.rebuild_venv, service_id)
+            self._publish(EventType.SERVICE_VENV_REBUILT, service_id, version=package.version)
+            if wanted:
+                self.supervisor.start_soon(service_id)
+            return self.status(service_id)
+
     async def start(self, service_id: str) -> ServiceStatus:
         await self.supervisor.start(service_id)
         return self.status(service_id)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.service_spec import ServiceSpec
+from voxnode.packages.venv_builder import venv_python
 
 PYTHON_COMMANDS = frozenset({"python", "python3", "${PYTHON}"})
 _STRIPPED_FOR_ISOLATION = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
 
 
 class LaunchError(VoxnodeError):
-    """The service cannot be started as installed (missing command, broken venv)."""
+    """The service cannot be started as installed (a missing command)."""
 
     code = "MISSING_COMMAND"
     status = 409
@@ -30,23 +31,11 @@ class LaunchCommand:
     cwd: Path
 
 
-def venv_interpreter(service_dir: Path) -> Path:
-    if sys.platform.startswith("win"):
-        return service_dir / ".venv" / "Scripts" / "python.exe"
-    return service_dir / ".venv" / "bin" / "python"
-
-
 def build_launch(spec: ServiceSpec, port: int, *, base_env: Mapping[str, str]) -> LaunchCommand:
     manifest = spec.manifest
     block = manifest.platform()
     isolated = manifest.python.isolated
-    python = venv_interpreter(spec.path) if isolated else Path(sys.executable)
-    if isolated and not os.access(python, os.X_OK):
-        raise LaunchError(
-            f"{manifest.service_id}: its venv interpreter {python} is missing or broken; "
-            "reinstall the package",
-            code="VENV_BROKEN",
-        )
+    python = venv_python(spec.path) if isolated else Path(sys.executable)
     values = {"${SERVICE_DIR}": str(spec.path), "${PORT}": str(port), "${PYTHON}": str(python)}
 
     def expand(text: str) -> str:

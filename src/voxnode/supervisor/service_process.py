@@ -16,6 +16,8 @@ import httpx
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
 from voxnode.contracts.service_spec import ServiceSpec
+from voxnode.packages.venv_builder import venv_dir
+from voxnode.packages.venv_check import check_venv
 from voxnode.portability.process_group import group_spawn_options, kill_group, terminate_group
 from voxnode.supervisor.health_report import HealthReport, parse_health
 from voxnode.supervisor.launch_command import build_launch
@@ -74,7 +76,14 @@ class ServiceProcess:
         on_spawn: Callable[[ServiceProcess], None] | None = None,
         on_exit: Callable[[ServiceProcess], None] | None = None,
     ) -> None:
-        """Spawn and wait until ready within the manifest's startup_timeout_s."""
+        """Check its venv (Plan D), spawn and wait until ready within the manifest's
+        startup_timeout_s."""
+        if self.spec.manifest.python.isolated:
+            try:
+                await asyncio.to_thread(check_venv, self.spec.service_id, venv_dir(self.spec.path))
+            except VoxnodeError as exc:
+                self.log.note(exc.message)
+                raise
         launch = build_launch(self.spec, self.port, base_env=base_env)
         started = time.monotonic()
         self.log.note(f"spawn {' '.join(launch.argv)} (port {self.port})")

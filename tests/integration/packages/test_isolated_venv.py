@@ -54,3 +54,35 @@ def test_a_broken_venv_fails_to_start_with_a_clear_error(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "VENV_BROKEN"
     assert api.get("/v1/services/fragile").json()["state"] == "failed"
+
+
+def test_breaking_one_venv_takes_down_only_that_service_until_it_is_rebuilt(
+    api: TestClient, make_package: MakePackage, settings: NodeSettings
+) -> None:
+    knobs = FakeKnobs(report_module="six")
+    for name in ("steady", "fragile"):
+        folder = make_package(
+            name, knobs=knobs, python={"isolated": True, "requirements": ["six==1.16.0"]}
+        )
+        assert api.post("/v1/services", json={"source": str(folder)}).status_code == 201
+        wait_state(api, name, "ready")
+    venv = settings.home / "services/fragile/1.0.0/.venv"
+    next(venv.glob("lib/python*/site-packages/six.py")).unlink()  # a package deleted from it
+
+    assert api.post("/v1/services/fragile/stop").status_code == 200
+    response = api.post("/v1/services/fragile/start")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "VENV_BROKEN"
+    assert "module six is missing" in error["message"]
+    assert "voxnode repair-service fragile" in error["message"]
+    fragile = api.get("/v1/services/fragile").json()
+    assert fragile["state"] == "failed" and "module six is missing" in fragile["last_error"]
+    steady = wait_state(api, "steady", "ready")
+    assert httpx.get(f"{steady['url']}/info").json()["module_version"] == "1.16.0"
+
+    response = api.post("/v1/services/fragile/rebuild-venv")
+    assert response.status_code == 200, response.text
+    fragile = wait_state(api, "fragile", "ready")
+    assert httpx.get(f"{fragile['url']}/info").json()["module_version"] == "1.16.0"
+    assert not list(venv.parent.glob(".venv.*"))  # nothing left beside the new venv

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from voxnode.services.common.deadline import DeadlineExceeded
+from voxnode.services.repair.settings import ZhMargins
 from voxnode.services.repair.zh_lexicon import ZhLexicon
-from voxnode.services.repair.zh_repairer import ZhMargins, ZhRepairer
+from voxnode.services.repair.zh_repairer import ZhRepairer
 
 
 class TableLexicon(ZhLexicon):

@@ -55,13 +55,6 @@ def test_isolated_uses_the_venv_and_drops_shared_paths(tmp_path: Path) -> None:
     assert launch.env["PATH"].startswith(str(venv_python.parent))
 
 
-def test_isolated_without_venv_is_a_broken_venv(tmp_path: Path) -> None:
-    spec = package(tmp_path, {"command": "python"}, {"isolated": True})
-    with pytest.raises(LaunchError) as caught:
-        build_launch(spec, 1, base_env={})
-    assert caught.value.code == "VENV_BROKEN"
-
-
 @pytest.mark.parametrize("command", ["no-such-program-xyz", "./bin/missing"])
 def test_missing_command(tmp_path: Path, command: str) -> None:
     spec = package(tmp_path, {"command": command})

@@ -1,4 +1,8 @@
-"""python -m voxnode.services.repair: semantic repair for one language (VOXNODE_REPAIR_LANG)."""
+"""python -m voxnode.services.repair: semantic repair for one language (VOXNODE_REPAIR_LANG).
+
+Each language's service is imported only where it runs: English repair's venv has none of the
+Chinese libraries (jieba, pypinyin, KenLM), and the other way round.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,7 @@ from fastapi import FastAPI
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.common.repair_app import create_repair_app
-from voxnode.services.repair.en_service import EnRepairService
 from voxnode.services.repair.settings import RepairSettings
-from voxnode.services.repair.zh_service import ZhRepairService
 
 
 def build_app(
@@ -17,9 +19,10 @@ def build_app(
 ) -> FastAPI:
     settings = settings or RepairSettings()
     store = store or service_model_store()
-    service = (
-        ZhRepairService(settings, store=store)
-        if settings.lang == "zh"
-        else EnRepairService(settings, store=store)
-    )
-    return create_repair_app(service, settings)
+    if settings.lang == "zh":
+        from voxnode.services.repair.zh_service import ZhRepairService
+
+        return create_repair_app(ZhRepairService(settings, store=store), settings)
+    from voxnode.services.repair.en_service import EnRepairService
+
+    return create_repair_app(EnRepairService(settings, store=store), settings)

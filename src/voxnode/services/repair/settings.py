@@ -4,11 +4,29 @@ VOXNODE_REPAIR_EN__MARGIN, ...)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voxnode.services.common.repair_settings import RepairServiceSettings
 from voxnode.services.repair.en_repairer import EnPolicy
-from voxnode.services.repair.zh_repairer import ZhMargins
+
+
+class ZhMargins(BaseModel):
+    """The search's gates, in KenLM log10 units (env VOXNODE_REPAIR_ZH__FIRST_MARGIN, ...)."""
+
+    model_config = ConfigDict(frozen=True)
+    first_margin: float = 6.0
+    next_margin: float = 4.0
+    residual_margin: float = 1.0
+    extra_char_penalty: float = 2.0
+    known_word_penalty: float = 3.0
+    tone_penalty: float = 1.0
+    long_word_bonus: float = 1.5
+    """A 3-4 character dictionary word made out of a window that is not one (会议是 -> 会议室)."""
+    max_edits: int = 4
+    fuzzy_pinyin: bool = True
+    """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
+    fuzzy_weight: float = 1.0
+    """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""
 
 
 class RepairSettings(RepairServiceSettings):

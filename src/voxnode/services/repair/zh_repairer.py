@@ -25,35 +25,16 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
 from pypinyin import Style, lazy_pinyin, pinyin
 
 from voxnode.services.common.deadline import DeadlineExceeded
+from voxnode.services.repair.settings import ZhMargins
 from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
 TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗基卡夫普里米纳西索吉诺森兹蒂")
 """Characters that spell foreign names (伊梅尔达, 鲍谟尔): a character with two of these
 within two places of it is part of a name and is never edited."""
-
-
-class ZhMargins(BaseModel):
-    """The search's gates, in KenLM log10 units (env VOXNODE_REPAIR_ZH__FIRST_MARGIN, ...)."""
-
-    model_config = ConfigDict(frozen=True)
-    first_margin: float = 6.0
-    next_margin: float = 4.0
-    residual_margin: float = 1.0
-    extra_char_penalty: float = 2.0
-    known_word_penalty: float = 3.0
-    tone_penalty: float = 1.0
-    long_word_bonus: float = 1.5
-    """A 3-4 character dictionary word made out of a window that is not one (会议是 -> 会议室)."""
-    max_edits: int = 4
-    fuzzy_pinyin: bool = True
-    """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
-    fuzzy_weight: float = 1.0
-    """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""
 
 
 @dataclass(frozen=True, slots=True)
