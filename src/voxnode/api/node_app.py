@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
@@ -16,7 +17,9 @@ from pydantic import BaseModel
 import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.api import models_routes, openai_routes, services_routes
+from voxnode.api.access_gate import AccessGate, check_listen_policy
 from voxnode.api.error_handlers import install_error_handlers
+from voxnode.api.event_stream import stream_events
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.job import JobRequest, JobResult
@@ -37,11 +40,17 @@ class NodeHealth(BaseModel):
 
 def create_app(settings: NodeSettings, *, public_url: str | None = None) -> FastAPI:
     """`public_url`: where this node answers (services reach the model host through it)."""
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    check_listen_policy(settings.host, token)
+    service_token = secrets.token_urlsafe(32)
+    """What the node's services send it (VOXNODE_NODE_TOKEN): never the user's token."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
-        async with open_node_pipeline(settings, metrics, node_url=public_url) as pipeline:
+        async with open_node_pipeline(
+            settings, metrics, node_url=public_url, node_token=service_token
+        ) as pipeline:
             models = open_model_store(settings)
             agent = None
             if settings.scheduler_url:
@@ -75,6 +84,8 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
 
     app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
     install_error_handlers(app)
+    if token is not None:
+        app.add_middleware(AccessGate, tokens=[token, service_token])
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
     app.include_router(openai_routes.router)
@@ -112,20 +123,15 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
     @app.websocket("/v1/events")
     async def events(socket: WebSocket) -> None:
         node: NodeState = socket.app.state.node
-        await socket.accept()
-        with node.host.events.subscribe() as queue:
-            for status in node.host.statuses():
-                snapshot = NodeEvent(
-                    type=EventType.SERVICE_STATE,
-                    service_id=status.service_id,
-                    data={"state": status.state.value, "version": status.version, "snapshot": True},
-                )
-                await socket.send_text(snapshot.model_dump_json())
-            try:
-                while True:
-                    await socket.send_text((await queue.get()).model_dump_json())
-            except WebSocketDisconnect:
-                pass
+        snapshot = [
+            NodeEvent(
+                type=EventType.SERVICE_STATE,
+                service_id=status.service_id,
+                data={"state": status.state.value, "version": status.version, "snapshot": True},
+            )
+            for status in node.host.statuses()
+        ]
+        await stream_events(socket, node.host.events, snapshot)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard() -> str:

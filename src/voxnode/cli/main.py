@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from voxnode.api.access_gate import check_listen_policy, redact_uvicorn_logs
 from voxnode.api.node_app import create_app
 from voxnode.cli import llm_cli
 from voxnode.cli.cli_support import (
@@ -65,6 +66,8 @@ def up(
         scheduler_url=scheduler_url, cluster={"nats_url": nats} if nats else None,
     )  # fmt: skip
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    check_listen_policy(settings.host, token)
     if find_node(settings.home) is not None:
         raise VoxnodeError(f"a node is already running on {settings.home}", code="NODE_RUNNING")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -88,7 +91,11 @@ def up(
         typer.echo(f"voxnode: cluster mode on {settings.cluster.nats_url}", err=True)
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     app = create_app(settings, public_url=f"http://{local}:{bound_port}")
-    config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets")
+    config = uvicorn.Config(
+        app, log_level="info", lifespan="on", ws="websockets",
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )  # fmt: skip
+    redact_uvicorn_logs()  # after Config: it sets uvicorn's loggers up
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers the re-raise returns here instead of killing the process before clean-up.
     for sig in (signal.SIGTERM, signal.SIGINT):

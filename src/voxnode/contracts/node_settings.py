@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -56,6 +56,9 @@ class PackageSettings(BaseModel):
     """Stall timeout for package downloads."""
     install_lock_timeout_s: float = Field(600.0, gt=0)
     pip_timeout_s: float = Field(900.0, gt=0)
+    require_signature: bool = False
+    """Refuse every package without a valid Ed25519 signature by a key in
+    `<home>/trusted_keys/` (folders, which cannot be signed, are refused too)."""
 
 
 class RepairTriggerSettings(BaseModel):
@@ -147,6 +150,13 @@ class AgentSettings(BaseModel):
     """The audio format of job_result's tts_audio (lingua's web client plays opus)."""
     finished_jobs_kept: int = Field(10000, ge=100)
     """How many finished job_ids are remembered to refuse a repeated job_assign."""
+    ca_file: Path | None = None
+    """wss://: trust the scheduler certificates this PEM file vouches for (None: the
+    system's trust store)."""
+    verify_tls: bool = True
+    """False: accept any certificate on wss:// (development only; logged as a warning)."""
+    node_token: SecretStr | None = None
+    """Sent as `Authorization: Bearer <token>` on the WebSocket handshake to the scheduler."""
 
 
 class ClusterSettings(BaseModel):
@@ -203,6 +213,12 @@ class NodeSettings(BaseSettings):
     port: int = Field(8700, ge=0, le=65535)
     autostart: bool = True
     """Start installed services (with autostart in their manifest) when the node starts."""
+    auth_token: SecretStr | None = None
+    """The API token (VOXNODE_AUTH_TOKEN): required on every route but /health when set,
+    and a node that listens off loopback refuses to start without one."""
+    shutdown_timeout_s: int = Field(10, ge=1)
+    """On SIGTERM or Ctrl-C, requests and connections get this long to finish before they
+    are cancelled; then every service is stopped."""
     supervisor: SupervisorSettings = SupervisorSettings()
     packages: PackageSettings = PackageSettings()
     repair: RepairRoutingSettings = RepairRoutingSettings()

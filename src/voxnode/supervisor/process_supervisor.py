@@ -25,6 +25,7 @@ from voxnode.contracts.errors import ErrorCategory, NotFoundError, NotReadyError
 from voxnode.contracts.node_settings import SupervisorSettings
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.supervisor.launch_command import without_node_secrets
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.port_choice import choose_port, free_port, port_is_free
 from voxnode.supervisor.restart_policy import RestartPolicy, restart_delay
@@ -64,7 +65,7 @@ class ProcessSupervisor:
         self._http = httpx.AsyncClient(trust_env=False)
         self._tasks: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
-        self._base_env = dict(os.environ) | (service_env or {})
+        self._base_env = without_node_secrets(os.environ) | (service_env or {})
 
     # ----- lifecycle of the supervisor itself
 
