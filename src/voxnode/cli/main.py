@@ -70,6 +70,7 @@ def up(
     check_listen_policy(settings.host, token)
     if find_node(settings.home) is not None:
         raise VoxnodeError(f"a node is already running on {settings.home}", code="NODE_RUNNING")
+    PackageInstaller(NodeHome(settings.home), settings.packages).registry.load()  # say it now
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind((settings.host, settings.port))

@@ -95,3 +95,12 @@ class DeadlineError(VoxnodeError):
     code = "DEADLINE_EXCEEDED"
     category = ErrorCategory.TRANSIENT
     status = 504
+
+
+class StorageFullError(VoxnodeError):
+    """The disk (or quota) ran out; the message names the path and what was needed. Worth
+    retrying once space is freed."""
+
+    code = "DISK_FULL"
+    category = ErrorCategory.TRANSIENT
+    status = 507

@@ -22,6 +22,7 @@ from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_source import stage_package
 from voxnode.packages.registry import InstalledVersion, Registry, RegistryEntry, now
 from voxnode.packages.venv_builder import build_venv
+from voxnode.portability.disk_space import disk_full_is_an_error
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,13 @@ class PackageInstaller:
         self._home.ensure()
         with install_lock(self._home.install_lock, timeout_s=self._settings.install_lock_timeout_s):
             staging = self._home.staging / uuid.uuid4().hex
-            staging.mkdir(parents=True)
             try:
-                return self._install_staged(source, staging, sha256)
+                with disk_full_is_an_error(
+                    self._home.staging, what=f"installing {source}",
+                    clean_up=lambda: shutil.rmtree(staging, ignore_errors=True),
+                ):  # fmt: skip
+                    staging.mkdir(parents=True)
+                    return self._install_staged(source, staging, sha256)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
 
@@ -72,7 +77,11 @@ class PackageInstaller:
             sha256=verified,
             source=source,
         )
-        self.registry.add_version(manifest.service_id, record, make_current=True)
+        try:
+            self.registry.add_version(manifest.service_id, record, make_current=True)
+        except Exception:  # e.g. the disk is full; a process that dies here is reconciled
+            self._discard(final)  # the registry kept its old content: so do the folders
+            raise
         log.info("installed %s %s from %s", manifest.service_id, manifest.version, source)
         return InstallResult(
             package=ServiceSpec(manifest=load_manifest(final), path=final),

@@ -17,6 +17,7 @@ from voxnode.contracts.errors import BadInputError, NotFoundError, VoxnodeError
 from voxnode.contracts.node_settings import PackageSettings
 from voxnode.contracts.service_manifest import MANIFEST_FILE, ManifestError
 from voxnode.packages.safe_extract import archive_kind, copy_package_folder, extract_archive
+from voxnode.portability.disk_space import disk_full_is_an_error
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -108,6 +109,7 @@ def _download(url: str, staging: Path, *, settings: PackageSettings) -> Path:
     timeout = httpx.Timeout(settings.download_timeout_s)
     try:
         with (
+            disk_full_is_an_error(target, what=f"downloading {url}"),
             httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response,
             open(target, "wb") as out,
         ):
