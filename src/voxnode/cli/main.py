@@ -27,6 +27,7 @@ from voxnode.cli.cli_support import (
 from voxnode.cli.cluster_cli import cluster_app, dispatch_command
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
+from voxnode.cli.keys_cli import keys_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.cli.translate_cli import translate_command
@@ -43,6 +44,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(keys_app, name="keys")
 app.command("dispatch")(dispatch_command)
 
 
@@ -143,6 +145,10 @@ def install_service(
     sha256: str | None = typer.Option(
         None, help="Expected sha256 of the archive (required for URLs)"
     ),
+    signature: Path | None = typer.Option(None, help="Signature file (default: FILE.sig)"),
+    require_signature: bool = typer.Option(
+        False, "--require-signature", help="Refuse it unless a trusted key signed it"
+    ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -152,7 +158,9 @@ def install_service(
     if not _is_url(source) and Path(source).exists():
         source = str(Path(source).resolve())
     if client is not None:
-        status = client.request("POST", "/v1/services", {"source": source, "sha256": sha256})
+        body = {"source": source, "sha256": sha256, "require_signature": require_signature,
+                "signature": str(signature.resolve()) if signature else None}  # fmt: skip
+        status = client.request("POST", "/v1/services", body)
         print_result(
             status,
             as_json,
@@ -160,8 +168,9 @@ def install_service(
         )
         return
     result = PackageInstaller(NodeHome(settings.home), settings.packages).install(
-        source, sha256=sha256
-    )
+        source, sha256=sha256, signature=str(signature) if signature else None,
+        require_signature=require_signature,
+    )  # fmt: skip
     payload = {
         "service_id": result.package.service_id,
         "version": result.package.version,

@@ -35,6 +35,8 @@ class InstalledVersion(BaseModel):
     installed_at: float
     sha256: str | None = None
     source: str = ""
+    signed_by: str | None = None
+    """The key_id of the trusted key whose signature verified, or None (unsigned)."""
 
 
 class RegistryEntry(BaseModel):

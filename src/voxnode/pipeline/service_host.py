@@ -76,9 +76,15 @@ class ServiceHost:
 
     # ----- changes
 
-    async def install(self, source: str, *, sha256: str | None = None) -> ServiceStatus:
+    async def install(
+        self, source: str, *, sha256: str | None = None, signature: str | None = None,
+        require_signature: bool = False,
+    ) -> ServiceStatus:  # fmt: skip
         async with self._changes:
-            result = await asyncio.to_thread(self.installer.install, source, sha256=sha256)
+            result = await asyncio.to_thread(
+                self.installer.install, source, sha256=sha256, signature=signature,
+                require_signature=require_signature,
+            )  # fmt: skip
             package = result.package
             if result.previous_version is None or not self.supervisor.has(package.service_id):
                 self._refresh_registry()
