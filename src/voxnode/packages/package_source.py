@@ -103,6 +103,8 @@ def stage_package(
             raise NotFoundError(f"{spec}: no such file or folder", code="SOURCE_NOT_FOUND")
         if local.is_dir():
             _folder_allowed(local, expected, signatures)
+            if not (local / MANIFEST_FILE).is_file():  # before walking what may be a big tree
+                raise ManifestError(f"{local}: no {MANIFEST_FILE} at its root", code="NO_MANIFEST")
             copy_package_folder(
                 local, unpacked, max_bytes=settings.max_unpacked_bytes, max_files=settings.max_files
             )
