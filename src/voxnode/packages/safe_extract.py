@@ -50,7 +50,8 @@ def extract_archive(archive: Path, dest: Path, *, max_bytes: int, max_files: int
                     f"{archive.name}: not a supported archive (use .zip or .tar.gz)",
                     code="UNSUPPORTED_ARCHIVE",
                 )
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, KeyError) as exc:
+        # KeyError: a tar hard link to a member that is not there
         raise CorruptArchiveError(f"{archive.name}: corrupt or truncated archive: {exc}") from exc
 
 
