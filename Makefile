@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast lint demo bench clean
+.PHONY: setup test test-fast fuzz lint demo bench soak clean
 
 # llama.cpp builds: no multimodal part, and no AMX (its buffer type segfaults in VMs that
 # expose AMX without its state; AVX-512 and weight repacking stay on).
@@ -39,6 +39,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not models and not slow" -x
 
+# Property tests and the OpenAPI fuzz run (also part of `make test`); seconds each.
+fuzz: setup
+	$(PY) -m pytest -q tests/unit/fuzz tests/integration/api/test_openapi_fuzz.py
+
 lint: setup
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
@@ -56,6 +60,10 @@ bench: setup
 	$(PY) bench/repair_llm_overhead.py
 	$(PY) bench/repair_en_sweep.py
 	$(PY) bench/pipeline_latency.py
+
+# Not in CI: an hour of jobs against fake services; RSS and fd growth per process.
+soak: setup
+	$(PY) bench/soak.py --minutes 60
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
