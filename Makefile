@@ -8,7 +8,7 @@ NODE_VENV := .venv-node
 # Wheels built on this machine, offered to every venv build (PackageSettings.wheels_dir).
 WHEELS := $(HOME)/.cache/voxnode/wheels
 
-.PHONY: setup test test-fast lint demo bench clean ui-vendor
+.PHONY: setup test test-fast fuzz lint demo bench soak clean ui-vendor
 
 # llama.cpp builds: no multimodal part, and no AMX (its buffer type segfaults in VMs that
 # expose AMX without its state; AVX-512 and weight repacking stay on).
@@ -55,6 +55,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not models and not slow" -x
 
+# Property tests and the OpenAPI fuzz run (also part of `make test`); seconds each.
+fuzz: setup
+	$(PY) -m pytest -q tests/unit/fuzz tests/integration/api/test_openapi_fuzz.py
+
 lint: setup
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
@@ -72,6 +76,10 @@ bench: setup
 	$(PY) bench/repair_llm_overhead.py
 	$(PY) bench/repair_en_sweep.py
 	$(PY) bench/pipeline_latency.py
+
+# Not in CI: an hour of jobs against fake services; RSS and fd growth per process.
+soak: setup
+	$(PY) bench/soak.py --minutes 60
 
 clean:
 	rm -rf $(VENV) $(NODE_VENV) .pytest_cache .mypy_cache .ruff_cache

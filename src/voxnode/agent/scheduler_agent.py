@@ -36,6 +36,8 @@ from voxnode.agent.node_facts import (
     read_gpus,
     resource_usage,
 )
+from voxnode.agent.scheduler_link import handshake_headers, tls_context
+from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.scheduler_messages import (
     JobAssign,
@@ -124,14 +126,17 @@ class SchedulerAgent:
         try:
             while True:
                 try:
+                    url = self.status.scheduler_url
                     async with websockets.connect(
-                        self.status.scheduler_url, open_timeout=10, max_size=None
-                    ) as socket:
+                        url, open_timeout=10, max_size=None,
+                        ssl=tls_context(url, self._settings),
+                        additional_headers=handshake_headers(self._settings),
+                    ) as socket:  # fmt: skip
                         await self._register(socket)
                         wait = self._settings.reconnect_min_s
                         await self._serve(socket)
                         self.status.last_error = "the scheduler closed the connection"
-                except (OSError, websockets.WebSocketException) as exc:
+                except (OSError, websockets.WebSocketException, VoxnodeError) as exc:
                     self.status.last_error = f"{type(exc).__name__}: {exc}"
                 except TimeoutError:
                     self.status.last_error = "timed out"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +32,10 @@ def error_response(status: int, code: str, category: ErrorCategory, message: str
 
 async def _voxnode_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VoxnodeError)
-    return error_response(exc.status, exc.code, exc.category, exc.message)
+    response = error_response(exc.status, exc.code, exc.category, exc.message)
+    if exc.retry_after_s > 0:
+        response.headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
+    return response
 
 
 OPENAI_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, WebSocket
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
@@ -23,12 +24,15 @@ from voxnode.api import (
     openai_routes,
     services_routes,
 )
+from voxnode.api.access_gate import AccessGate, check_listen_policy
 from voxnode.api.error_handlers import install_error_handlers
+from voxnode.api.event_stream import stream_events
 from voxnode.api.hardware_sampler import GpuReader, HardwareSampler
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.monitor_collector import MonitorCollector
 from voxnode.api.node_monitor import NodeMonitor
 from voxnode.api.node_state import NodeState, node_state
+from voxnode.api.request_limits import RequestSizeLimit
 from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
@@ -50,11 +54,17 @@ def create_app(
 ) -> FastAPI:
     """`public_url`: where this node answers (services reach the model host through it);
     `gpus`: what reads the GPUs (default: nvidia-smi; tests give recorded output)."""
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    check_listen_policy(settings.host, token)
+    service_token = secrets.token_urlsafe(32)
+    """What the node's services send it (VOXNODE_NODE_TOKEN): never the user's token."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
-        async with open_node_pipeline(settings, metrics, node_url=public_url) as pipeline:
+        async with open_node_pipeline(
+            settings, metrics, node_url=public_url, node_token=service_token
+        ) as pipeline:
             models = open_model_store(settings)
             agent = None
             if settings.scheduler_url:
@@ -101,6 +111,9 @@ def create_app(
 
     app = FastAPI(title="VoxNode", version=voxnode.__version__, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=int(settings.max_request_mb * 1024**2))
+    if token is not None:  # added last, so it runs first: nothing is read before the token
+        app.add_middleware(AccessGate, tokens=[token, service_token])
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
     app.include_router(openai_routes.router)
@@ -141,31 +154,14 @@ def create_app(
     @app.websocket("/v1/events")
     async def events(socket: WebSocket) -> None:
         node: NodeState = socket.app.state.node
-        await socket.accept()
-        with node.host.events.subscribe() as queue:
-            for status in node.host.statuses():
-                snapshot = NodeEvent(
-                    type=EventType.SERVICE_STATE,
-                    service_id=status.service_id,
-                    data={"state": status.state.value, "version": status.version, "snapshot": True},
-                )
-                await socket.send_text(snapshot.model_dump_json())
-
-            async def forward() -> None:
-                while True:
-                    await socket.send_text((await queue.get()).model_dump_json())
-
-            # a client that leaves is noticed at once (not at the next event), so its handler
-            # ends and never holds up the server's shutdown
-            sender = asyncio.create_task(forward())
-            try:
-                while (await socket.receive())["type"] != "websocket.disconnect":
-                    pass
-            except WebSocketDisconnect:
-                pass
-            finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                    await sender
+        snapshot = [
+            NodeEvent(
+                type=EventType.SERVICE_STATE,
+                service_id=status.service_id,
+                data={"state": status.state.value, "version": status.version, "snapshot": True},
+            )
+            for status in node.host.statuses()
+        ]
+        await stream_events(socket, node.host.events, snapshot)
 
     return app

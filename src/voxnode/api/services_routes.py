@@ -18,6 +18,13 @@ router = APIRouter(prefix="/v1/services", tags=["services"])
 class InstallRequest(BaseModel):
     source: str = Field(min_length=1, description="Folder, .zip/.tar.gz path, or http(s) URL")
     sha256: str | None = Field(None, description="Required for URLs")
+    signature: str | None = Field(
+        None, description="Signature file on the node (default: <archive>.sig, <url>.sig)"
+    )
+    require_signature: bool = Field(
+        False, description="Refuse unless a trusted key signed it (always so with "
+        "packages.require_signature)",
+    )  # fmt: skip
 
 
 class RollbackRequest(BaseModel):
@@ -37,7 +44,10 @@ async def list_services(node: NodeState = Depends(node_state)) -> ServiceList:
 async def install_service(
     body: InstallRequest, node: NodeState = Depends(node_state)
 ) -> ServiceStatus:
-    return await node.host.install(body.source, sha256=body.sha256)
+    return await node.host.install(
+        body.source, sha256=body.sha256, signature=body.signature,
+        require_signature=body.require_signature,
+    )  # fmt: skip
 
 
 @router.get("/{service_id}")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.node_settings import NodeSettings, default_home
@@ -20,9 +22,28 @@ HomeOption = typer.Option(None, "--home", envvar="VOXNODE_HOME", help="Node home
 JsonOption = typer.Option(False, "--json", help="Print JSON")
 
 
+class ConfigError(VoxnodeError):
+    code = "CONFIG_INVALID"
+    status = 400
+
+
 def settings_for(home: Path | None, **overrides: Any) -> NodeSettings:
+    """The home's settings; a damaged config.toml or a bad value is a ConfigError naming the
+    file (and the field), not a traceback."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return NodeSettings(home=home or default_home(), **given)
+    root = home or default_home()
+    config = root / "config.toml"
+    try:
+        return NodeSettings(home=root, **given)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"{config} or the VOXNODE_* environment: invalid setting: {problems}"
+        ) from None
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:

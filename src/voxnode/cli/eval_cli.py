@@ -107,7 +107,9 @@ def eval_repair(
     rows = load_rows(set_file, limit)
     requests = [request_for(row, i, lang, deadline_ms) for i, row in enumerate(rows)]
     started = time.monotonic()
-    client = NodeClient(node) if node else find_node(settings_for(home).home)
+    settings = settings_for(home)
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    client = NodeClient(node, token=token) if node else find_node(settings.home)
     if client is not None:
         answers = _over_http(client, requests)
     else:

@@ -79,8 +79,11 @@ async def score_set(
     return summary
 
 
-async def _over_http(url: str, run: Run) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=url, timeout=600, trust_env=False) as http:
+async def _over_http(url: str, run: Run, token: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=600, trust_env=False
+    ) as http:
 
         async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
             response = await http.post(path, json=body)
@@ -101,7 +104,8 @@ async def _local(
                 await node.host.supervisor.ensure_ready(spec.service_id, timeout_s=900)
         url = node.host.node_url
         assert url is not None
-        return await _over_http(url, run)
+        token = settings.auth_token.get_secret_value() if settings.auth_token else None
+        return await _over_http(url, run, token)
 
 
 def eval_translate(
@@ -123,9 +127,11 @@ def eval_translate(
         return await score_set(post, rows, src, tgt, model, yardstick)
 
     started = time.monotonic()
-    client = None if node else find_node(settings_for(home).home)
+    settings = settings_for(home)
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    client = None if node else find_node(settings.home)
     url = node or (client.url if client else None)
-    summary = asyncio.run(_over_http(url, run) if url else _local(home, run))
+    summary = asyncio.run(_over_http(url, run, token) if url else _local(home, run))
     summary.update(
         set=str(set_file), direction=direction, wall_s=round(time.monotonic() - started, 1)
     )

@@ -40,7 +40,7 @@ def chat(
         print_result(answer, as_json, answer["choices"][0]["message"]["content"])
         return
     with (
-        httpx.Client(base_url=node.url, timeout=600, trust_env=False) as http,
+        httpx.Client(base_url=node.url, headers=node.headers, timeout=600, trust_env=False) as http,
         http.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as response,
     ):
         if response.status_code != 200:

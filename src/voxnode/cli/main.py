@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from voxnode.api.access_gate import check_listen_policy, redact_uvicorn_logs
 from voxnode.api.node_app import create_app
 from voxnode.cli import llm_cli
 from voxnode.cli.cli_support import (
@@ -26,6 +27,7 @@ from voxnode.cli.cli_support import (
 from voxnode.cli.cluster_cli import cluster_app, dispatch_command
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
+from voxnode.cli.keys_cli import keys_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.cli.route_cli import route_app
@@ -44,6 +46,7 @@ app.add_typer(route_app, name="route")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(keys_app, name="keys")
 app.command("dispatch")(dispatch_command)
 
 
@@ -67,8 +70,11 @@ def up(
         scheduler_url=scheduler_url, cluster={"nats_url": nats} if nats else None,
     )  # fmt: skip
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    check_listen_policy(settings.host, token)
     if find_node(settings.home) is not None:
         raise VoxnodeError(f"a node is already running on {settings.home}", code="NODE_RUNNING")
+    PackageInstaller(NodeHome(settings.home), settings.packages).registry.load()  # say it now
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind((settings.host, settings.port))
@@ -90,7 +96,11 @@ def up(
         typer.echo(f"voxnode: cluster mode on {settings.cluster.nats_url}", err=True)
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     app = create_app(settings, public_url=f"http://{local}:{bound_port}")
-    config = uvicorn.Config(app, log_level="info", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app, log_level="info", lifespan="on", ws="websockets-sansio",
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )  # fmt: skip
+    redact_uvicorn_logs()  # after Config: it sets uvicorn's loggers up
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers the re-raise returns here instead of killing the process before clean-up.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -137,6 +147,10 @@ def install_service(
     sha256: str | None = typer.Option(
         None, help="Expected sha256 of the archive (required for URLs)"
     ),
+    signature: Path | None = typer.Option(None, help="Signature file (default: FILE.sig)"),
+    require_signature: bool = typer.Option(
+        False, "--require-signature", help="Refuse it unless a trusted key signed it"
+    ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -146,7 +160,9 @@ def install_service(
     if not _is_url(source) and Path(source).exists():
         source = str(Path(source).resolve())
     if client is not None:
-        status = client.request("POST", "/v1/services", {"source": source, "sha256": sha256})
+        body = {"source": source, "sha256": sha256, "require_signature": require_signature,
+                "signature": str(signature.resolve()) if signature else None}  # fmt: skip
+        status = client.request("POST", "/v1/services", body)
         print_result(
             status,
             as_json,
@@ -154,8 +170,9 @@ def install_service(
         )
         return
     result = PackageInstaller(NodeHome(settings.home), settings.packages).install(
-        source, sha256=sha256
-    )
+        source, sha256=sha256, signature=str(signature) if signature else None,
+        require_signature=require_signature,
+    )  # fmt: skip
     payload = {
         "service_id": result.package.service_id,
         "version": result.package.version,

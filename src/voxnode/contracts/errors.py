@@ -50,6 +50,9 @@ class VoxnodeError(Exception):
     code: str = "INTERNAL_ERROR"
     category: ErrorCategory = ErrorCategory.PERMANENT
     status: int = 500
+    retry_after_s: float = 0.0
+    """When worth retrying (busy, rate limited): after this long; the API sends it as the
+    Retry-After header."""
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
         super().__init__(message)
@@ -91,7 +94,29 @@ class NotReadyError(VoxnodeError):
     status = 503
 
 
+class BusyError(VoxnodeError):
+    """A service (or the node) has as many requests as it takes, and as many waiting as it
+    queues: try again after `retry_after_s`."""
+
+    code = "SERVICE_BUSY"
+    category = ErrorCategory.TRANSIENT
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_s: float):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class DeadlineError(VoxnodeError):
     code = "DEADLINE_EXCEEDED"
     category = ErrorCategory.TRANSIENT
     status = 504
+
+
+class StorageFullError(VoxnodeError):
+    """The disk (or quota) ran out; the message names the path and what was needed. Worth
+    retrying once space is freed."""
+
+    code = "DISK_FULL"
+    category = ErrorCategory.TRANSIENT
+    status = 507

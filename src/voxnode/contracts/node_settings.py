@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,6 +44,9 @@ class SupervisorSettings(BaseModel):
     idle_stop_s: float | None = Field(None, gt=0)
     """Stop a ready service after this long without requests. None: never."""
     drain_timeout_s: float = Field(30.0, gt=0)
+    queue_per_place: int = Field(8, ge=0)
+    """Requests that may wait for each of a service's places (resources.max_concurrency);
+    beyond them a request is refused at once with SERVICE_BUSY (503, Retry-After)."""
     """How long an old version may finish its in-flight requests after an upgrade."""
     log_max_bytes: int = Field(5_000_000, gt=0)
     log_backups: int = Field(3, ge=0)
@@ -63,6 +66,9 @@ class PackageSettings(BaseModel):
     )
     """Wheels built on this machine (llama-cpp-python: compiled once by `make setup`), offered
     to every venv build beside the package index."""
+    require_signature: bool = False
+    """Refuse every package without a valid Ed25519 signature by a key in
+    `<home>/trusted_keys/` (folders, which cannot be signed, are refused too)."""
 
 
 class RepairTriggerSettings(BaseModel):
@@ -154,6 +160,13 @@ class AgentSettings(BaseModel):
     """The audio format of job_result's tts_audio (lingua's web client plays opus)."""
     finished_jobs_kept: int = Field(10000, ge=100)
     """How many finished job_ids are remembered to refuse a repeated job_assign."""
+    ca_file: Path | None = None
+    """wss://: trust the scheduler certificates this PEM file vouches for (None: the
+    system's trust store)."""
+    verify_tls: bool = True
+    """False: accept any certificate on wss:// (development only; logged as a warning)."""
+    node_token: SecretStr | None = None
+    """Sent as `Authorization: Bearer <token>` on the WebSocket handshake to the scheduler."""
 
 
 class ClusterSettings(BaseModel):
@@ -242,6 +255,15 @@ class NodeSettings(BaseSettings):
     port: int = Field(8700, ge=0, le=65535)
     autostart: bool = True
     """Start installed services (with autostart in their manifest) when the node starts."""
+    auth_token: SecretStr | None = None
+    """The API token (VOXNODE_AUTH_TOKEN): required on every route but /health when set,
+    and a node that listens off loopback refuses to start without one."""
+    max_request_mb: float = Field(32.0, gt=0)
+    """A request body larger than this is refused with 413 (REQUEST_TOO_LARGE); 32 MiB holds
+    several minutes of base64 PCM16 speech."""
+    shutdown_timeout_s: int = Field(10, ge=1)
+    """On SIGTERM or Ctrl-C, requests and connections get this long to finish before they
+    are cancelled; then every service is stopped."""
     supervisor: SupervisorSettings = SupervisorSettings()
     packages: PackageSettings = PackageSettings()
     repair: RepairRoutingSettings = RepairRoutingSettings()

@@ -87,4 +87,7 @@ def node_engine(settings: EngineSettings) -> OpenAiEngine:
             "engine 'node' needs the node's address (VOXNODE_NODE_URL; the node sets it for "
             "the services it runs)"
         )
-    return OpenAiEngine(OpenAiConfig(url.rstrip("/") + "/v1", model=settings.node_model))
+    token = os.environ.get("VOXNODE_NODE_TOKEN") or None  # the node's per-run token for us
+    return OpenAiEngine(
+        OpenAiConfig(url.rstrip("/") + "/v1", model=settings.node_model, api_key=token)
+    )

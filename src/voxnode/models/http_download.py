@@ -17,6 +17,7 @@ import httpx
 
 from voxnode.contracts.errors import NotFoundError
 from voxnode.models.model_errors import ChecksumError, DownloadError
+from voxnode.portability.disk_space import disk_full_is_an_error
 
 Progress = Callable[[int, int | None], None]
 """Called with (bytes on disk, total bytes or None) as a download advances."""
@@ -108,7 +109,13 @@ def _fetch(
             raise DownloadError(f"{url}: the server resumed at another offset; starting over")
         mode = "ab" if response.status_code == 206 else "wb"
         done = have if mode == "ab" else 0
-        with open(partial, mode) as out:
+        with (
+            disk_full_is_an_error(
+                partial, what=f"downloading {url}", needed=lambda: total,
+                clean_up=lambda: partial.unlink(missing_ok=True),
+            ),
+            open(partial, mode) as out,
+        ):  # fmt: skip
             for chunk in response.iter_bytes():  # as it arrives: a cut keeps every byte
                 out.write(chunk)
                 done += len(chunk)

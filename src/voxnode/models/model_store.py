@@ -29,6 +29,7 @@ from voxnode.models.model_errors import (
     Sha256RequiredError,
 )
 from voxnode.models.pypi_parts import join_pypi_parts
+from voxnode.portability.disk_space import disk_full_is_an_error
 from voxnode.portability.file_lock import exclusive_lock
 
 FileProgress = Callable[[str, int, int | None], None]
@@ -276,7 +277,11 @@ class ModelStore:
 
 def _copy_local(source: Path, target: Path, *, size: int | None, sha256: str) -> None:
     partial = part_path(target)
-    shutil.copyfile(source, partial)
+    with disk_full_is_an_error(
+        partial, what=f"copying {source}", needed=lambda: source.stat().st_size,
+        clean_up=lambda: partial.unlink(missing_ok=True),
+    ):  # fmt: skip
+        shutil.copyfile(source, partial)
     finish(partial, target, size=size, sha256=sha256, origin=str(source))
 
 

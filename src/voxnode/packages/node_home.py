@@ -46,6 +46,11 @@ class NodeHome:
         """Written by a running node: its pid and API address, for the CLI to find it."""
         return self.root / "node.json"
 
+    @property
+    def trusted_keys(self) -> Path:
+        """Public keys whose package signatures this node accepts (`voxnode keys`)."""
+        return self.root / "trusted_keys"
+
     def version_dir(self, service_id: str, version: str) -> Path:
         return self.services / service_id / version
 

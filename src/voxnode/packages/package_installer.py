@@ -19,9 +19,11 @@ from voxnode.contracts.service_manifest import load_manifest
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.packages.install_lock import install_lock
 from voxnode.packages.node_home import NodeHome
-from voxnode.packages.package_source import stage_package
+from voxnode.packages.package_source import SignaturePolicy, stage_package
 from voxnode.packages.registry import InstalledVersion, Registry, RegistryEntry, now
+from voxnode.packages.trusted_keys import TrustedKeys
 from voxnode.packages.venv_builder import build_venv, rebuild_venv
+from voxnode.portability.disk_space import disk_full_is_an_error
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +41,37 @@ class PackageInstaller:
         self._settings = settings
         self.registry = Registry(home.registry)
 
-    def install(self, source: str, *, sha256: str | None = None) -> InstallResult:
+    def install(
+        self, source: str, *, sha256: str | None = None, signature: str | None = None,
+        require_signature: bool = False,
+    ) -> InstallResult:  # fmt: skip
+        """`signature`: the signature file (default `<archive>.sig`); `require_signature`
+        (or packages.require_signature): refuse what no trusted key signed."""
         self._home.ensure()
+        signatures = SignaturePolicy(
+            trusted=TrustedKeys(self._home.trusted_keys).by_id(),
+            required=require_signature or self._settings.require_signature,
+            signature=Path(signature).expanduser() if signature else None,
+        )
         with install_lock(self._home.install_lock, timeout_s=self._settings.install_lock_timeout_s):
             staging = self._home.staging / uuid.uuid4().hex
-            staging.mkdir(parents=True)
             try:
-                return self._install_staged(source, staging, sha256)
+                with disk_full_is_an_error(
+                    self._home.staging, what=f"installing {source}",
+                    clean_up=lambda: shutil.rmtree(staging, ignore_errors=True),
+                ):  # fmt: skip
+                    staging.mkdir(parents=True)
+                    return self._install_staged(source, staging, sha256, signatures)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
 
-    def _install_staged(self, source: str, staging: Path, sha256: str | None) -> InstallResult:
-        root, verified = stage_package(source, staging, sha256=sha256, settings=self._settings)
+    def _install_staged(
+        self, source: str, staging: Path, sha256: str | None, signatures: SignaturePolicy
+    ) -> InstallResult:
+        staged = stage_package(
+            source, staging, sha256=sha256, settings=self._settings, signatures=signatures
+        )
+        root = staged.root
         manifest = load_manifest(root)
         manifest.platform()
         existing = self.registry.load().services.get(manifest.service_id)
@@ -69,10 +90,15 @@ class PackageInstaller:
             version=manifest.version,
             path=str(final.relative_to(self._home.root)),
             installed_at=now(),
-            sha256=verified,
+            sha256=staged.sha256,
             source=source,
+            signed_by=staged.signed_by,
         )
-        self.registry.add_version(manifest.service_id, record, make_current=True)
+        try:
+            self.registry.add_version(manifest.service_id, record, make_current=True)
+        except Exception:  # e.g. the disk is full; a process that dies here is reconciled
+            self._discard(final)  # the registry kept its old content: so do the folders
+            raise
         log.info("installed %s %s from %s", manifest.service_id, manifest.version, source)
         return InstallResult(
             package=ServiceSpec(manifest=load_manifest(final), path=final),

@@ -2,11 +2,16 @@
 
 `registry.json` is the single source of truth. A version folder under services/ that the
 registry does not name is an unfinished install and is removed by `reconcile` at start-up.
+
+Every successful write is copied to `registry.json.bak`. When `registry.json` cannot be read
+(damaged, edited by hand), the error naming it is logged and the backup, the last content
+written, is used; the next write replaces both. Unreadable both: RegistryCorruptError.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -14,6 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from voxnode.contracts.errors import NotFoundError, VoxnodeError
 from voxnode.packages.atomic_file import write_atomic
+from voxnode.portability.disk_space import disk_full_is_an_error
+
+log = logging.getLogger(__name__)
 
 
 class RegistryCorruptError(VoxnodeError):
@@ -27,6 +35,8 @@ class InstalledVersion(BaseModel):
     installed_at: float
     sha256: str | None = None
     source: str = ""
+    signed_by: str | None = None
+    """The key_id of the trusted key whose signature verified, or None (unsigned)."""
 
 
 class RegistryEntry(BaseModel):
@@ -51,17 +61,33 @@ class Registry:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def backup(self) -> Path:
+        return self._path.with_name(self._path.name + ".bak")
+
     def load(self) -> RegistryData:
-        if not self._path.exists():
+        if not self._path.exists() and not self.backup.exists():
             return RegistryData()
         try:
-            return RegistryData.model_validate_json(self._path.read_bytes())
-        except (ValidationError, ValueError) as exc:
-            raise RegistryCorruptError(f"{self._path}: unreadable registry: {exc}") from exc
+            return _read(self._path)
+        except RegistryCorruptError as exc:
+            if not self.backup.exists():
+                raise
+            try:
+                data = _read(self.backup)
+            except RegistryCorruptError as also:
+                raise RegistryCorruptError(f"{exc.message}; and {also.message}") from exc
+            log.error("%s; using the backup %s (the last good write)", exc.message, self.backup)
+            return data
 
     def save(self, data: RegistryData) -> None:
-        payload = json.dumps(data.model_dump(mode="json"), indent=2, sort_keys=True)
-        write_atomic(self._path, payload.encode("utf-8"))
+        payload = json.dumps(data.model_dump(mode="json"), indent=2, sort_keys=True).encode()
+        with disk_full_is_an_error(self._path, what="writing the registry"):
+            write_atomic(self._path, payload)
+        try:
+            write_atomic(self.backup, payload)
+        except OSError as exc:  # the registry itself is written; the old backup stays
+            log.warning("could not write the registry backup %s: %s", self.backup, exc)
 
     def entry(self, service_id: str) -> RegistryEntry:
         entry = self.load().services.get(service_id)
@@ -115,6 +141,19 @@ class Registry:
             raise NotFoundError(f"service '{service_id}' is not installed", code="UNKNOWN_SERVICE")
         self.save(data)
         return entry
+
+
+def _read(path: Path) -> RegistryData:
+    try:
+        return RegistryData.model_validate_json(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise RegistryCorruptError(f"{path}: missing") from exc
+    except (ValidationError, ValueError, OSError) as exc:
+        raise RegistryCorruptError(f"{path}: unreadable registry: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _with_version(data: RegistryData, service_id: str, version: str) -> RegistryEntry:

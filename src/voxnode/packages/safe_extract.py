@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from voxnode.contracts.errors import BadInputError
+from voxnode.portability.disk_space import disk_full_is_an_error, require_free
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 
@@ -39,16 +40,18 @@ def extract_archive(archive: Path, dest: Path, *, max_bytes: int, max_files: int
     kind = archive_kind(archive.name)
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        if kind == "zip":
-            _extract_zip(archive, dest, max_bytes=max_bytes, max_files=max_files)
-        elif kind == "tar.gz":
-            _extract_tar(archive, dest, max_bytes=max_bytes, max_files=max_files)
-        else:
-            raise BadInputError(
-                f"{archive.name}: not a supported archive (use .zip or .tar.gz)",
-                code="UNSUPPORTED_ARCHIVE",
-            )
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+        with disk_full_is_an_error(dest, what=f"unpacking {archive.name}"):
+            if kind == "zip":
+                _extract_zip(archive, dest, max_bytes=max_bytes, max_files=max_files)
+            elif kind == "tar.gz":
+                _extract_tar(archive, dest, max_bytes=max_bytes, max_files=max_files)
+            else:
+                raise BadInputError(
+                    f"{archive.name}: not a supported archive (use .zip or .tar.gz)",
+                    code="UNSUPPORTED_ARCHIVE",
+                )
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, KeyError) as exc:
+        # KeyError: a tar hard link to a member that is not there
         raise CorruptArchiveError(f"{archive.name}: corrupt or truncated archive: {exc}") from exc
 
 
@@ -104,6 +107,7 @@ def _extract_zip(archive: Path, dest: Path, *, max_bytes: int, max_files: int) -
             elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: not recorded
                 raise UnsafeArchiveError(f"{archive.name}: special file '{info.filename}'")
             budget.add_file(info.file_size)
+        require_free(dest, budget.bytes, what=f"unpacking {archive.name}")
         written = _Budget(archive.name, max_bytes, max_files)
         for info in infos:
             path = check_member_name(info.filename, archive.name)
@@ -137,6 +141,7 @@ def _extract_tar(archive: Path, dest: Path, *, max_bytes: int, max_files: int) -
             elif member.islnk():
                 check_member_name(member.linkname, archive.name)
             budget.add_file(member.size)
+        require_free(dest, budget.bytes, what=f"unpacking {archive.name}")
         tf.extractall(dest, members=members, filter="data")
 
 
@@ -155,6 +160,7 @@ def copy_package_folder(source: Path, dest: Path, *, max_bytes: int, max_files: 
                 check_link_target(rel, os.readlink(path), source.name)
             elif name in files:
                 budget.add_file(path.stat().st_size)
+    require_free(dest.parent, budget.bytes, what=f"copying the package folder {source}")
     shutil.copytree(
         source, dest, symlinks=True, ignore=shutil.ignore_patterns(*_SKIPPED_IN_FOLDERS)
     )

@@ -19,6 +19,10 @@ class EventBus:
                 queue.get_nowait()
             queue.put_nowait(event)
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues)
+
     @contextlib.contextmanager
     def subscribe(self, maxsize: int = 256) -> Iterator[asyncio.Queue[NodeEvent]]:
         queue: asyncio.Queue[NodeEvent] = asyncio.Queue(maxsize)

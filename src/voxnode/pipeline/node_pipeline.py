@@ -34,11 +34,13 @@ async def open_node_pipeline(
     registry: CollectorRegistry | None = None,
     *,
     node_url: str | None = None,
+    node_token: str | None = None,
 ) -> AsyncIterator[NodePipeline]:
     """Installed services start in the background (those marked autostart, unless the
     settings say otherwise), the rest on demand; every one is stopped when the block ends.
-    Metrics go to `registry` if given; `node_url` is passed to services (VOXNODE_NODE_URL)."""
-    host = ServiceHost(settings, node_url=node_url)
+    Metrics go to `registry` if given; `node_url` and `node_token` are passed to services
+    (VOXNODE_NODE_URL, VOXNODE_NODE_TOKEN)."""
+    host = ServiceHost(settings, node_url=node_url, node_token=node_token)
     await host.open()
     metrics = PipelineMetrics(registry)
     client = ServiceClient(host, settings.pipeline, metrics, routing=settings.routing)

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import httpx
 
-from voxnode.contracts.errors import ErrorCategory, VoxnodeError
+from voxnode.contracts.errors import BusyError, ErrorCategory, VoxnodeError
 from voxnode.contracts.languages import language_code
 from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import ReasonCode
@@ -61,6 +61,17 @@ RETRY_PAUSE_S = 0.25
 """Before a service that failed this call is asked again (a restart takes at least this)."""
 LATENCY_WEIGHT = 0.3
 """Weight of the newest sample in each target's latency average."""
+
+BUSY = BusyError.code
+
+
+def _busy(error: BusyError) -> ServiceCallError:
+    """A full queue: asked again in this call only if nothing else answers."""
+    return ServiceCallError(
+        error.message, code=BUSY, category=ErrorCategory.TRANSIENT, answered=True,
+        retry_after_s=error.retry_after_s,
+    )  # fmt: skip
+
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -237,6 +248,7 @@ class ServiceClient:
         refused: set[str] = set()
         last, last_code = "no service became ready", str(ReasonCode.SERVICE_NOT_AVAILABLE)
         permanent = False
+        retry_after_s = 0.0
         for group in groups:
             while (remaining := deadline - time.monotonic()) > 0:
                 target = await self._next(
@@ -254,7 +266,9 @@ class ServiceClient:
                         raise
                     last, last_code = f"{target.service_id}: {exc.message}", exc.code
                     permanent = exc.category is ErrorCategory.PERMANENT
-                    self._cool(target, exc)
+                    retry_after_s = exc.retry_after_s
+                    if exc.code != BUSY:  # busy is not broken: it stays first choice
+                        self._cool(target, exc)
                     if exc.answered:
                         refused.add(target.service_id)
                     if exc.code == ReasonCode.TIMEOUT:
@@ -266,6 +280,7 @@ class ServiceClient:
             # the last refusal was for good (a wrong API key): saying so stops a retry storm
             category=ErrorCategory.PERMANENT if permanent and not late else ErrorCategory.TRANSIENT,
             status=502 if permanent and not late else 503,
+            retry_after_s=0.0 if late else retry_after_s,
         )
 
     def _candidate(self, target: Target, tried: set[str]) -> Candidate:
@@ -330,6 +345,8 @@ class ServiceClient:
             raise ServiceCallError(
                 "timed out", code=ReasonCode.TIMEOUT, category=ErrorCategory.TRANSIENT
             ) from exc
+        except BusyError as exc:
+            raise _busy(exc) from exc
         except (httpx.HTTPError, VoxnodeError) as exc:
             raise ServiceCallError(
                 f"{type(exc).__name__}: {exc}", code=ReasonCode.SERVICE_ERROR,
@@ -365,6 +382,8 @@ class ServiceClient:
                 proc = await resources.enter_async_context(
                     self._host.supervisor.lease(target.service_id)
                 )
+            except BusyError as exc:
+                raise _busy(exc) from exc
             except VoxnodeError as exc:
                 raise ServiceCallError(
                     exc.message, code=ReasonCode.SERVICE_ERROR, category=ErrorCategory.TRANSIENT

@@ -35,9 +35,12 @@ class UpgradeFailedError(VoxnodeError):
 
 
 class ServiceHost:
-    def __init__(self, settings: NodeSettings, *, node_url: str | None = None):
+    def __init__(
+        self, settings: NodeSettings, *, node_url: str | None = None, node_token: str | None = None
+    ):
         """`node_url`: the node's own address, passed to every service as VOXNODE_NODE_URL
-        (translation and repair reach the model host through it)."""
+        (translation and repair reach the model host through it), with `node_token`, the
+        API token the node accepts from its services, as VOXNODE_NODE_TOKEN."""
         self._settings = settings
         self.node_url = node_url
         self.home = NodeHome(settings.home)
@@ -49,6 +52,7 @@ class ServiceHost:
             service_env={
                 "VOXNODE_HOME": str(settings.home),
                 **({"VOXNODE_NODE_URL": node_url} if node_url else {}),
+                **({"VOXNODE_NODE_TOKEN": node_token} if node_token else {}),
                 **service_model_env(settings),
             },
         )
@@ -72,9 +76,15 @@ class ServiceHost:
 
     # ----- changes
 
-    async def install(self, source: str, *, sha256: str | None = None) -> ServiceStatus:
+    async def install(
+        self, source: str, *, sha256: str | None = None, signature: str | None = None,
+        require_signature: bool = False,
+    ) -> ServiceStatus:  # fmt: skip
         async with self._changes:
-            result = await asyncio.to_thread(self.installer.install, source, sha256=sha256)
+            result = await asyncio.to_thread(
+                self.installer.install, source, sha256=sha256, signature=signature,
+                require_signature=require_signature,
+            )  # fmt: skip
             package = result.package
             if result.previous_version is None or not self.supervisor.has(package.service_id):
                 self._refresh_registry()

@@ -15,6 +15,14 @@ from voxnode.packages.venv_builder import venv_python
 
 PYTHON_COMMANDS = frozenset({"python", "python3", "${PYTHON}"})
 _STRIPPED_FOR_ISOLATION = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+NODE_SECRETS = frozenset({"VOXNODE_AUTH_TOKEN", "VOXNODE_AGENT__NODE_TOKEN"})
+"""The node's own secrets: a service never inherits them (it reaches the node with the
+per-run VOXNODE_NODE_TOKEN the node gives it instead)."""
+
+
+def without_node_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` less NODE_SECRETS, whatever their case (pydantic-settings ignores case)."""
+    return {name: value for name, value in environ.items() if name.upper() not in NODE_SECRETS}
 
 
 class LaunchError(VoxnodeError):

@@ -25,6 +25,8 @@ from voxnode.contracts.errors import ErrorCategory, NotFoundError, NotReadyError
 from voxnode.contracts.node_settings import SupervisorSettings
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.supervisor.concurrency_gate import ConcurrencyGate
+from voxnode.supervisor.launch_command import without_node_secrets
 from voxnode.supervisor.pid_files import PidFiles
 from voxnode.supervisor.port_choice import choose_port, free_port, port_is_free
 from voxnode.supervisor.restart_policy import RestartPolicy, restart_delay
@@ -64,7 +66,7 @@ class ProcessSupervisor:
         self._http = httpx.AsyncClient(trust_env=False)
         self._tasks: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
-        self._base_env = dict(os.environ) | (service_env or {})
+        self._base_env = without_node_secrets(os.environ) | (service_env or {})
 
     # ----- lifecycle of the supervisor itself
 
@@ -96,7 +98,9 @@ class ProcessSupervisor:
     def add(self, spec: ServiceSpec) -> None:
         if spec.service_id in self._slots:
             raise VoxnodeError(f"{spec.service_id} is already supervised", code="DUPLICATE_SERVICE")
-        self._slots[spec.service_id] = ServiceSlot(spec=spec)
+        limit = spec.manifest.resources.max_concurrency
+        gate = ConcurrencyGate(limit, queue=limit * self._settings.queue_per_place)
+        self._slots[spec.service_id] = ServiceSlot(spec=spec, gate=gate)
 
     def has(self, service_id: str) -> bool:
         return service_id in self._slots
@@ -177,21 +181,23 @@ class ProcessSupervisor:
 
     @asynccontextmanager
     async def lease(self, service_id: str) -> AsyncIterator[ServiceProcess]:
-        """The ready process to send one request to; it is not stopped until released."""
+        """The ready process to send one request to, once one of the service's places
+        (max_concurrency) is free; it is not stopped until released. A full queue: BusyError."""
         slot = self._slot(service_id)
-        proc = slot.active
-        if slot.state is not ServiceState.READY or proc is None:
-            raise NotReadyError(f"{service_id} is {slot.state}", code="SERVICE_NOT_READY")
-        proc.inflight += 1
-        proc.idle.clear()
-        slot.last_used = time.monotonic()
-        try:
-            yield proc
-        finally:
-            proc.inflight -= 1
+        async with slot.gate.admit(service_id):
+            proc = slot.active
+            if slot.state is not ServiceState.READY or proc is None:
+                raise NotReadyError(f"{service_id} is {slot.state}", code="SERVICE_NOT_READY")
+            proc.inflight += 1
+            proc.idle.clear()
             slot.last_used = time.monotonic()
-            if proc.inflight == 0:
-                proc.idle.set()
+            try:
+                yield proc
+            finally:
+                proc.inflight -= 1
+                slot.last_used = time.monotonic()
+                if proc.inflight == 0:
+                    proc.idle.set()
 
     async def replace(self, spec: ServiceSpec) -> None:
         """Switch a service to another version. Running: the new one must become ready first,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
+from voxnode.supervisor.concurrency_gate import ConcurrencyGate
 from voxnode.supervisor.runtime_status import RuntimeStatus
 from voxnode.supervisor.service_process import ServiceProcess
 
@@ -14,6 +15,8 @@ from voxnode.supervisor.service_process import ServiceProcess
 @dataclass(slots=True)
 class ServiceSlot:
     spec: ServiceSpec
+    gate: ConcurrencyGate
+    """Its resources.max_concurrency, enforced on every lease."""
     state: ServiceState = ServiceState.STOPPED
     active: ServiceProcess | None = None
     """The process requests are routed to."""

@@ -74,6 +74,7 @@ def write_fake_package(
     python: dict[str, Any] | None = None,
     autostart: bool = True,
     subtype: str | None = None,
+    max_concurrency: int = 8,
 ) -> Path:
     """A complete package folder: service.json plus server.py (the fake service)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,7 @@ def write_fake_package(
         "subtype": subtype,
         "description": "fake service from voxnode.testing",
         "model": model,
+        "resources": {"max_concurrency": max_concurrency},
         "health": {"path": "/health", "startup_timeout_s": startup_timeout_s},
         "autostart": autostart,
         "platforms": {

@@ -8,7 +8,7 @@ import pytest
 
 from voxnode.contracts.service_manifest import load_manifest
 from voxnode.contracts.service_spec import ServiceSpec
-from voxnode.supervisor.launch_command import LaunchError, build_launch
+from voxnode.supervisor.launch_command import LaunchError, build_launch, without_node_secrets
 
 
 def package(
@@ -71,3 +71,16 @@ def test_relative_command_inside_the_package(tmp_path: Path) -> None:
     launch = build_launch(spec, 1, base_env={"PATH": "/usr/bin"})
     assert launch.argv == (str(tool),)
     assert launch.cwd == (tmp_path / "bin").resolve()
+
+
+@pytest.mark.parametrize(
+    ("environ", "kept"),
+    [
+        ({"PATH": "/bin", "VOXNODE_HOME": "/h"}, {"PATH", "VOXNODE_HOME"}),
+        ({"VOXNODE_AUTH_TOKEN": "s", "PATH": "/bin"}, {"PATH"}),
+        ({"voxnode_auth_token": "s", "VOXNODE_AGENT__NODE_TOKEN": "t"}, set()),
+        ({"VOXNODE_NODE_TOKEN": "per-run"}, {"VOXNODE_NODE_TOKEN"}),
+    ],
+)
+def test_services_never_inherit_the_nodes_secrets(environ: dict[str, str], kept: set[str]) -> None:
+    assert set(without_node_secrets(environ)) == kept

@@ -7,6 +7,9 @@ import { startModels } from "./models.js";
 import { startServices } from "./services.js";
 import { startTryIt } from "./tryit.js";
 
+// opened as /?token=...: the session cookie now carries it; keep it out of the address bar
+if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", location.pathname);
+
 const listeners = [];
 
 function listen() {

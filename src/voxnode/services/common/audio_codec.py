@@ -9,6 +9,7 @@ dependency); PCM16, WAV and mu-law need only numpy.
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ def decode(data: bytes, fmt: AudioFormat, sample_rate: int, *, max_seconds: floa
     """Bytes in `fmt` -> float32 mono at the rate they were recorded at."""
     if not data:
         raise BadAudioError("the audio is empty", code="EMPTY_AUDIO")
+    if sample_rate <= 0:
+        raise BadAudioError(f"a sample rate of {sample_rate} Hz")
     if fmt is AudioFormat.PCM16:
         if len(data) % 2:
             raise BadAudioError(f"pcm16 audio must have an even byte count, got {len(data)}")
@@ -141,10 +144,12 @@ def _decode_wav(data: bytes) -> Audio:
         with wave.open(io.BytesIO(data), "rb") as wav:
             width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
             raw = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError):
-        return _decode_with_av(data, "wav")  # float or compressed WAV: FFmpeg reads those
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error):  # RuntimeError:
+        return _decode_with_av(data, "wav")  # a chunk size past the end; FFmpeg reads the rest
     if width not in (1, 2, 4):
         return _decode_with_av(data, "wav")
+    if rate <= 0 or channels <= 0:
+        raise BadAudioError(f"the WAV header says {rate} Hz and {channels} channel(s)")
     kind = {1: "u1", 2: "<i2", 4: "<i4"}[width]
     usable = len(raw) - len(raw) % (width * channels)
     ints = np.frombuffer(raw[:usable], kind).astype(np.float32)
@@ -159,6 +164,8 @@ def _decode_with_av(data: bytes, what: str) -> Audio:
     try:
         with av.open(io.BytesIO(data), "r") as container:
             stream = container.streams.audio[0]
+            if stream.codec_context is None:  # a stream FFmpeg found but cannot decode
+                raise BadAudioError(f"not readable as {what} audio: no decoder for its stream")
             rate = stream.codec_context.sample_rate or 48000
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             parts = [

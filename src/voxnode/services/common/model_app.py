@@ -138,11 +138,15 @@ class ModelApp:
         return app
 
 
+SERVICE_HOST = "127.0.0.1"
+"""Services are reached only by their node: loopback, never a setting (0.0.0.0 would put
+an unauthenticated service on the network)."""
+
+
 def serve(app: FastAPI) -> None:
     """Listen on 127.0.0.1:$PORT (the supervisor's choice), as contract 1 requires."""
     import uvicorn
 
     port = int(os.environ.get("PORT", "0"))
-    host = os.environ.get("VOXNODE_SERVICE_HOST", "127.0.0.1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=1)
+    uvicorn.run(app, host=SERVICE_HOST, port=port, log_level="warning", workers=1)
