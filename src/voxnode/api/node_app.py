@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
-from voxnode.api import models_routes, services_routes
+from voxnode.api import embedding_routes, kb_routes, models_routes, services_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
@@ -23,6 +23,7 @@ from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import RepairRequest, RepairResponse
+from voxnode.knowledge.node_knowledge import open_node_knowledge
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.pipeline.node_pipeline import open_node_pipeline
 
@@ -39,7 +40,10 @@ def create_app(settings: NodeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
-        async with open_node_pipeline(settings, metrics) as pipeline:
+        async with (
+            open_node_pipeline(settings, metrics) as pipeline,
+            open_node_knowledge(settings, pipeline.client) as knowledge,
+        ):
             models = open_model_store(settings)
             agent = None
             if settings.scheduler_url:
@@ -53,6 +57,8 @@ def create_app(settings: NodeSettings) -> FastAPI:
                 models=models,
                 started_at=time.time(),
                 agent=agent,
+                client=pipeline.client,
+                knowledge=knowledge,
             )
             metrics.register(NodeCollector(app.state.node))
             app.state.metrics = metrics
@@ -66,6 +72,8 @@ def create_app(settings: NodeSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
+    app.include_router(embedding_routes.router)
+    app.include_router(kb_routes.router)
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:

@@ -8,9 +8,11 @@ from fastapi import Request
 
 from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.contracts.node_settings import NodeSettings
+from voxnode.knowledge.knowledge_manager import KnowledgeManager
 from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
 from voxnode.pipeline.repair_router import RepairRouter
+from voxnode.pipeline.service_client import ServiceClient
 from voxnode.pipeline.service_host import ServiceHost
 
 
@@ -24,6 +26,9 @@ class NodeState:
     started_at: float
     agent: SchedulerAgent | None = None
     """Running when a scheduler URL is configured."""
+    client: ServiceClient | None = None
+    knowledge: KnowledgeManager | None = None
+    """None without the 'knowledge' extra."""
 
 
 def node_state(request: Request) -> NodeState:

@@ -18,13 +18,15 @@ import typer
 
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, settings_for
 from voxnode.cli.node_client import NodeClient, find_node
+from voxnode.cli.retrieval_eval import eval_retrieval
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.evaluation.repair_metrics import RepairScore
 from voxnode.pipeline.node_pipeline import open_node_pipeline
 
-eval_app = typer.Typer(help="Measure repair quality on a dev set", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure quality on a dev set", no_args_is_help=True)
+eval_app.command("retrieval")(eval_retrieval)
 
 ITN_OPTIONS = {"sentence_case": False, "acronyms": False}
 """Spoken->written sets are lower case and spell acronyms: score the number rules only."""

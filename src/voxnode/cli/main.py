@@ -24,6 +24,7 @@ from voxnode.cli.cli_support import (
 )
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
+from voxnode.cli.kb_cli import kb_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.cli.translate_cli import translate_command
@@ -36,6 +37,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(models_app, name="models")
 app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
+app.add_typer(kb_app, name="kb")
 
 
 @app.command()
