@@ -73,8 +73,9 @@ def split_sentences(text: str) -> list[str]:
 
 def _chunk(text: str, pieces: list[_Piece], position: int) -> TextChunk:
     start = pieces[0].start
-    end = pieces[-1].start + len(pieces[-1].text)
-    return TextChunk(text=text[start:end].strip(), position=position, start=start)
+    raw = text[start : pieces[-1].start + len(pieces[-1].text)]
+    lead = len(raw) - len(raw.lstrip())
+    return TextChunk(text=raw.strip(), position=position, start=start + lead)
 
 
 def _overlap(previous: list[_Piece], budget: float, *, room: float) -> list[_Piece]:
