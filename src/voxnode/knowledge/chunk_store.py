@@ -104,6 +104,16 @@ class ChunkStore:
         self._client = client
         self._handles: dict[str, Any] = {}
 
+    def close(self) -> None:
+        """Release the client (the SQLite files, or the HTTP session to the server)."""
+        self._handles.clear()
+        self._client.close()
+        # an HTTP client's System leaves the sessions of the client and its admin client open
+        for owner in (self._client, getattr(self._client, "_admin_client", None)):
+            session = getattr(getattr(owner, "_server", None), "_session", None)
+            if session is not None:
+                session.close()
+
     def base_names(self) -> list[str]:
         names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
         return sorted(

@@ -132,8 +132,10 @@ async def open_knowledge(
     client = await asyncio.to_thread(
         open_chroma, path=settings.dir or home / "knowledge" / "chroma", url=settings.chroma_url
     )
-    manager = KnowledgeManager(ChunkStore(client), embedder=embedder, settings=settings)
+    store = ChunkStore(client)
+    manager = KnowledgeManager(store, embedder=embedder, settings=settings)
     try:
         yield manager
     finally:
         await manager.close()
+        await asyncio.to_thread(store.close)
