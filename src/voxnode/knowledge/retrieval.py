@@ -16,7 +16,7 @@ from voxnode.contracts.embedding import InputType
 from voxnode.contracts.errors import BadInputError
 from voxnode.knowledge.bm25_index import Bm25Index
 from voxnode.knowledge.chunk_store import ChunkStore, Metadata
-from voxnode.knowledge.embedder import Embedder, deadline_in
+from voxnode.knowledge.embedder import Embedder, Vectors, deadline_in
 from voxnode.knowledge.fusion import (
     FusionPolicy,
     FusionWeights,
@@ -64,6 +64,16 @@ class _Candidate:
     cosine: float
 
 
+@dataclass(frozen=True, slots=True)
+class Rankings:
+    vector: Vectors
+    dense: list[str]
+    """Served chunk ids, nearest first."""
+    keyword: list[tuple[str, float]]
+    """(chunk id, BM25 score), best first."""
+    candidates: dict[str, _Candidate]
+
+
 class Retriever:
     def __init__(
         self, base: str, *, store: ChunkStore, embedder: Embedder, tokenizer: KeywordTokenizer,
@@ -98,26 +108,11 @@ class Retriever:
         weights = self.weights(question, mode)
         if len(self._bm25) == 0:
             return []
-        embedded = await self._embedder.embed(
-            [question],
-            input_type=InputType.QUERY,
-            deadline=deadline_in(self.policy.query_timeout_s),
-        )
-        await self._check_model(embedded.model)
-        vector = embedded.vectors[0]
-        limit = self.policy.candidates
-        dense_hits = await asyncio.to_thread(self._store.nearest, self._base, vector, limit)
-        candidates = {
-            hit.chunk_id: _Candidate(hit.text, hit.metadata, hit.cosine)
-            for hit in dense_hits
-            if self._served(str(hit.metadata.get("doc_id")), str(hit.metadata.get("gen")))
-        }
-        dense = list(candidates)
-        keyword_hits = (
-            self._bm25.search(self._tokenizer.tokens(question), limit) if weights.keyword else []
-        )
-        keyword_scores = dict(keyword_hits)
-        keyword = [chunk_id for chunk_id, _ in keyword_hits]
+        ranked = await self.rankings(question, keyword=weights.keyword > 0)
+        candidates = dict(ranked.candidates)
+        dense, keyword = ranked.dense, [chunk_id for chunk_id, _ in ranked.keyword]
+        keyword_scores = dict(ranked.keyword)
+        vector = ranked.vector
         fused = reciprocal_rank_fusion(
             dense if weights.dense else [], keyword, weights, self.policy.fusion.k
         )
@@ -155,7 +150,26 @@ class Retriever:
                 break
         return results
 
-    def _fetch(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, _Candidate]:
+    async def rankings(self, question: str, *, keyword: bool = True) -> Rankings:
+        """Both rankings before fusion: the served chunks nearest to the question's e5
+        vector, and BM25's best (`keyword` False: none)."""
+        embedded = await self._embedder.embed(
+            [question], input_type=InputType.QUERY,
+            deadline=deadline_in(self.policy.query_timeout_s),
+        )  # fmt: skip
+        await self._check_model(embedded.model)
+        vector = embedded.vectors[0]
+        limit = self.policy.candidates
+        dense_hits = await asyncio.to_thread(self._store.nearest, self._base, vector, limit)
+        candidates = {
+            hit.chunk_id: _Candidate(hit.text, hit.metadata, hit.cosine)
+            for hit in dense_hits
+            if self._served(str(hit.metadata.get("doc_id")), str(hit.metadata.get("gen")))
+        }
+        keyword_hits = self._bm25.search(self._tokenizer.tokens(question), limit) if keyword else []
+        return Rankings(vector, list(candidates), keyword_hits, candidates)
+
+    def _fetch(self, chunk_ids: list[str], vector: Vectors) -> dict[str, _Candidate]:
         """Text, metadata and cosine of chunks only BM25 found."""
         if not chunk_ids:
             return {}

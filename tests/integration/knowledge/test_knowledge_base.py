@@ -21,11 +21,27 @@ from voxnode.testing.in_process_embedder import InProcessEmbedder
 
 pytestmark = pytest.mark.anyio
 RECORDS = [
-    {"id": "refund", "title": "退款政策", "text": "订单签收后七天内可以申请全额退款，退款在五个工作日内原路退回。"},
-    {"id": "hours", "title": "客服时间", "text": "人工客服的服务时间是每天上午九点到晚上九点，节假日照常。"},
-    {"id": "shipping", "title": "Shipping", "text": "Orders ship from the Shenzhen warehouse within 48 hours."},
-    {"id": "vpn", "title": "VPN setup", "text": "Install the OneSuite VPN client, then sign in with your staff number."},
-]  # fmt: skip
+    {
+        "id": "refund",
+        "title": "退款政策",
+        "text": "订单签收后七天内可以申请全额退款，退款在五个工作日内原路退回。",
+    },
+    {
+        "id": "hours",
+        "title": "客服时间",
+        "text": "人工客服的服务时间是每天上午九点到晚上九点，节假日照常。",
+    },
+    {
+        "id": "shipping",
+        "title": "Shipping",
+        "text": "Orders ship from the Shenzhen warehouse within 48 hours.",
+    },
+    {
+        "id": "vpn",
+        "title": "VPN setup",
+        "text": "Install the OneSuite VPN client, then sign in with your staff number.",
+    },
+]
 
 
 def records(rows: list[dict[str, str]]) -> bytes:
@@ -98,9 +114,8 @@ async def test_import_query_reimport_replace_and_delete(
         with pytest.raises(VoxnodeError) as gone:
             await kb.get("support")
         assert gone.value.code == "UNKNOWN_KB"
-    print(
-        f"delete: one document {delete_doc_s * 1000:.0f} ms, a base of 8 documents {delete_base_s * 1000:.0f} ms"
-    )
+    doc_ms, base_ms = delete_doc_s * 1000, delete_base_s * 1000
+    print(f"delete: one document {doc_ms:.0f} ms, a base of 8 documents {base_ms:.0f} ms")
     assert delete_doc_s < 2 and delete_base_s < 2
 
 

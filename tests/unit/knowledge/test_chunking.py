@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from voxnode.knowledge.chunking import ChunkPolicy, chunk_text, split_sentences
@@ -53,7 +55,7 @@ def test_chunks_fit_overlap_and_cover_the_text(text: str) -> None:
     for chunk in chunks:
         assert estimate_tokens(chunk.text) <= policy.max_tokens + 1
         assert text[chunk.start :].startswith(chunk.text)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         before_end = before.start + len(before.text)
         assert after.start < before_end  # the next chunk repeats a tail of this one
         assert before.text.endswith(text[after.start : before_end])
