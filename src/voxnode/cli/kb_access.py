@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
 from typing import Any, Protocol
 
 import httpx
@@ -157,7 +156,3 @@ async def open_kb_access(settings: NodeSettings, node_url: str | None) -> AsyncI
                 code="KB_UNAVAILABLE",
             )
         yield LocalKb(kb)
-
-
-def progress_dict(step: ImportProgress) -> dict[str, Any]:
-    return asdict(step)

@@ -154,8 +154,9 @@ class KnowledgeSettings(BaseModel):
     language; for the part of the base in another language it counts half."""
     rrf_k: int = Field(10, ge=1)
     """Rank offset of the reciprocal rank fusion."""
-    embed_batch: int = Field(32, ge=1, le=256)
-    """Chunks per request to the embedding service during an import."""
+    embed_batch: int = Field(8, ge=1, le=256)
+    """Chunks per request to the embedding service during an import. Small, because the
+    service embeds one request at a time and a question waits for the batch ahead of it."""
     import_timeout_s: float = Field(300.0, gt=0)
     """Budget of one embedding request during an import (on-demand start included)."""
     query_timeout_s: float = Field(10.0, gt=0)

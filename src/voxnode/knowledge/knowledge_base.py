@@ -16,16 +16,16 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from voxnode.contracts.embedding import InputType
 from voxnode.contracts.errors import ConflictError, ErrorCategory, VoxnodeError
-from voxnode.knowledge.bm25_index import Bm25Index
 from voxnode.knowledge.chunk_store import PENDING, ChunkStore, Metadata
 from voxnode.knowledge.chunking import ChunkPolicy, chunk_text
 from voxnode.knowledge.embedder import Embedder, deadline_in
 from voxnode.knowledge.import_plan import DocumentPlan, ImportProgress, ImportReport, plan_import
 from voxnode.knowledge.retrieval import RetrievalPolicy, RetrievedChunk, Retriever
+from voxnode.knowledge.served_catalog import CatalogEntry, ServedCatalog, embedded_text
 from voxnode.knowledge.source_document import SourceDocument
 from voxnode.knowledge.text_units import KeywordTokenizer, detect_language
 
@@ -43,16 +43,6 @@ class ImportFailedError(VoxnodeError):
     status = 503
 
 
-@dataclass(slots=True)
-class CatalogEntry:
-    generation: str
-    content_hash: str
-    title: str
-    source: str
-    chunk_ids: tuple[str, ...]
-    languages: Counter[str] = field(default_factory=Counter)
-
-
 class KnowledgeBase:
     def __init__(
         self, name: str, *, store: ChunkStore, embedder: Embedder, tokenizer: KeywordTokenizer,
@@ -66,14 +56,12 @@ class KnowledgeBase:
         self._chunking = chunking
         self._embed_batch = embed_batch
         self._embed_timeout_s = embed_timeout_s
-        self._catalog: dict[str, CatalogEntry] = {}
-        self._bm25 = Bm25Index()
-        self._languages: Counter[str] = Counter()
+        self._served = ServedCatalog()
         self._import_lock = asyncio.Lock()
         self.retriever = Retriever(
-            name, store=store, embedder=embedder, tokenizer=tokenizer, bm25=self._bm25,
-            policy=retrieval, served=self.serves, language_shares=self.language_shares,
-            check_model=self._check_model,
+            name, store=store, embedder=embedder, tokenizer=tokenizer, bm25=self._served.bm25,
+            policy=retrieval, served=self._served.serves,
+            language_shares=self._served.language_shares, check_model=self._check_model,
         )  # fmt: skip
 
     @property
@@ -97,7 +85,7 @@ class KnowledgeBase:
                 orphans.append(chunk.chunk_id)
                 continue
             by_doc.setdefault(str(meta["doc_id"]), []).append(
-                (chunk.chunk_id, _embedded_text(meta, chunk.text), str(meta.get("lang", "und")))
+                (chunk.chunk_id, embedded_text(meta, chunk.text), str(meta.get("lang", "und")))
             )
         tokens = await asyncio.to_thread(
             lambda: {
@@ -111,7 +99,7 @@ class KnowledgeBase:
                 str(record.get("source", "")), tuple(cid for cid, _, _ in rows),
                 Counter(lang for _, _, lang in rows),
             )  # fmt: skip
-            self._serve(doc_id, entry, {cid: tokens[cid] for cid, _, _ in rows})
+            self._served.serve(doc_id, entry, {cid: tokens[cid] for cid, _, _ in rows})
         if orphans:
             log.info("%s: removing %d chunks of unfinished imports", self.name, len(orphans))
             await asyncio.to_thread(self._store.delete_chunks, self.name, orphans)
@@ -122,35 +110,21 @@ class KnowledgeBase:
 
     # ----- what is served
 
-    def serves(self, doc_id: str, generation: str) -> bool:
-        entry = self._catalog.get(doc_id)
-        return entry is not None and entry.generation == generation
-
     def language_shares(self) -> dict[str, float]:
-        total = sum(self._languages.values())
-        return {lang: n / total for lang, n in self._languages.items()} if total else {}
+        return self._served.language_shares()
 
     @property
     def documents(self) -> dict[str, CatalogEntry]:
-        return self._catalog
+        return self._served.entries
 
     @property
     def chunk_count(self) -> int:
-        return len(self._bm25)
+        """Chunks served (a running import's pending chunks are not counted)."""
+        return self._served.chunk_count
 
-    def _serve(self, doc_id: str, entry: CatalogEntry | None, tokens: dict[str, list[str]]) -> None:
-        """The switch: one synchronous step, so no search sees a mix of two generations."""
-        old = self._catalog.pop(doc_id, None)
-        if old is not None:
-            for chunk_id in old.chunk_ids:
-                self._bm25.remove(chunk_id)
-            self._languages.subtract(old.languages)
-        if entry is not None:
-            self._catalog[doc_id] = entry
-            for chunk_id in entry.chunk_ids:
-                self._bm25.add(chunk_id, tokens.get(chunk_id, []))
-            self._languages.update(entry.languages)
-        self._languages = +self._languages
+    async def stored_chunk_count(self) -> int:
+        """Chunks in the store, pending ones included."""
+        return await asyncio.to_thread(self._store.chunk_count, self.name)
 
     # ----- import
 
@@ -159,7 +133,7 @@ class KnowledgeBase:
     ) -> ImportReport:
         async with self._import_lock:
             started = time.monotonic()
-            known = {doc_id: entry.content_hash for doc_id, entry in self._catalog.items()}
+            known = {doc_id: entry.content_hash for doc_id, entry in self._served.entries.items()}
             plan = plan_import(documents, known, self.recipe)
             report = ImportReport(
                 base=self.name, documents=len(documents), unchanged=plan.unchanged,
@@ -210,7 +184,7 @@ class KnowledgeBase:
         report: ImportReport,
     ) -> None:  # fmt: skip
         """Embed and write one batch of chunks (pending: not served yet)."""
-        texts = [_embedded_text(doc.metas[i], doc.texts[i]) for doc, i in batch]
+        texts = [embedded_text(doc.metas[i], doc.texts[i]) for doc, i in batch]
         try:
             embedded = await self._embedder.embed(
                 texts, input_type=InputType.PASSAGE, deadline=deadline_in(self._embed_timeout_s)
@@ -250,7 +224,7 @@ class KnowledgeBase:
     async def _commit(self, doc: _PreparedDocument) -> None:
         document = doc.plan.document
         tokens = await asyncio.to_thread(
-            lambda: {cid: self._tokenizer.tokens(_embedded_text(m, t))
+            lambda: {cid: self._tokenizer.tokens(embedded_text(m, t))
                      for cid, t, m in zip(doc.ids, doc.texts, doc.metas, strict=True)}
         )  # fmt: skip
         if doc.ids:
@@ -260,13 +234,13 @@ class KnowledgeBase:
             "source": document.source, "chunks": len(doc.ids), "imported_at": time.time(),
         }  # fmt: skip
         await asyncio.to_thread(self._store.put_document, self.name, document.doc_id, record)
-        old = self._catalog.get(document.doc_id)
+        old = self._served.entries.get(document.doc_id)
         languages = Counter(str(m["lang"]) for m in doc.metas)
         entry = CatalogEntry(
             doc.generation, doc.plan.content_hash, document.title, document.source,
             tuple(doc.ids), languages,
         )  # fmt: skip
-        self._serve(document.doc_id, entry, tokens)
+        self._served.serve(document.doc_id, entry, tokens)
         if old is not None:
             await asyncio.to_thread(
                 self._store.delete_generation, self.name, document.doc_id, old.generation
@@ -300,10 +274,10 @@ class KnowledgeBase:
 
     async def delete_document(self, doc_id: str) -> bool:
         async with self._import_lock:
-            entry = self._catalog.get(doc_id)
+            entry = self._served.entries.get(doc_id)
             if entry is None:
                 return False
-            self._serve(doc_id, None, {})
+            self._served.serve(doc_id, None, {})
             await asyncio.to_thread(self._store.delete_document, self.name, doc_id)
             await asyncio.to_thread(
                 self._store.delete_generation, self.name, doc_id, entry.generation
@@ -324,13 +298,6 @@ class _PreparedDocument:
     texts: list[str]
     metas: list[Metadata]
     written: int = 0
-
-
-def _embedded_text(meta: Metadata, text: str) -> str:
-    """What e5 and BM25 see: the document's title and section, then the chunk (titles
-    carry the topic a chunk's own sentences often leave out)."""
-    heading = " > ".join(str(meta[k]) for k in ("title", "section") if meta.get(k))
-    return f"{heading}\n{text}" if heading else text
 
 
 def _notify(progress: Progress | None, report: ImportReport, done: int, doc_id: str | None) -> None:

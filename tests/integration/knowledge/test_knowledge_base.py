@@ -135,7 +135,7 @@ async def test_a_query_during_an_import_never_sees_a_half_indexed_document(
         importing = asyncio.create_task(base.import_documents([long_document("audit", "new")]))
         await embedder.reached.wait()  # the new version's first batch is written, pending
         await asyncio.sleep(0)
-        store_chunks = await asyncio.to_thread(base._store.chunk_count, "manuals")
+        store_chunks = await base.stored_chunk_count()
         assert store_chunks > served  # the new version's first batch is in ChromaDB already
         for mode in ("hybrid", "dense", "keyword"):
             hits = await base.query("new procedure audit step", top_k=20, mode=mode)
@@ -147,7 +147,7 @@ async def test_a_query_during_an_import_never_sees_a_half_indexed_document(
         assert report.replaced == 1
         hits = await base.query("new procedure audit step", top_k=20)
         assert hits and all("new procedure" in h.text for h in hits)
-        assert await asyncio.to_thread(base._store.chunk_count, "manuals") == base.chunk_count
+        assert await base.stored_chunk_count() == base.chunk_count
 
 
 async def test_a_failed_import_keeps_the_old_version_and_a_crash_leaves_no_trace(
@@ -167,7 +167,7 @@ async def test_a_failed_import_keeps_the_old_version_and_a_crash_leaves_no_trace
         assert failed.value.category == "transient"
         hits = await base.query("procedure audit", top_k=20)
         assert hits and all("old procedure" in h.text for h in hits)
-        assert await asyncio.to_thread(base._store.chunk_count, "manuals") == served
+        assert await base.stored_chunk_count() == served
         # a crash mid-import: pending chunks, and live-marked ones no catalog record names
         store = base._store
         vector = (
@@ -193,7 +193,7 @@ async def test_a_failed_import_keeps_the_old_version_and_a_crash_leaves_no_trace
     async with open_knowledge(small, tmp_path, embedder=InProcessEmbedder()) as kb:
         base = await kb.get("manuals")  # opening removes what no catalog record serves
         assert base.chunk_count == served
-        assert await asyncio.to_thread(base._store.chunk_count, "manuals") == served
+        assert await base.stored_chunk_count() == served
         hits = await base.query("new procedure crash", top_k=20)
         assert hits and all("old procedure" in h.text for h in hits)
 
