@@ -11,6 +11,7 @@ leaves the previous version searchable (the next open deletes the orphaned chunk
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -32,6 +33,10 @@ from voxnode.knowledge.text_units import KeywordTokenizer, detect_language
 log = logging.getLogger(__name__)
 Progress = Callable[[ImportProgress], None]
 MODEL_KEY = "vx_model"
+KEYWORDS_KEY = "kw"
+"""A live chunk's BM25 words (space-separated): opening a base does not run jieba again."""
+LANGUAGES_KEY = "langs"
+"""A document record's chunk count per language (JSON): a summary needs no open base."""
 
 
 class ImportFailedError(VoxnodeError):
@@ -73,10 +78,9 @@ class KnowledgeBase:
     async def open(self) -> None:
         """Catalog and keyword index from the store; chunks no catalog record serves (left by
         an import that did not finish) are deleted."""
-        await asyncio.to_thread(self._tokenizer.tokens, "预热")  # jieba's dictionary, once
         documents = await asyncio.to_thread(self._store.documents, self.name)
         chunks = await asyncio.to_thread(self._store.all_chunks, self.name)
-        by_doc: dict[str, list[tuple[str, str, str]]] = {}
+        by_doc: dict[str, list[tuple[str, str | list[str], str]]] = {}
         orphans = []
         for chunk in chunks:
             meta = chunk.metadata
@@ -84,12 +88,16 @@ class KnowledgeBase:
             if record is None or record.get("gen") != meta.get("gen"):
                 orphans.append(chunk.chunk_id)
                 continue
+            kept = meta.get(KEYWORDS_KEY)  # BM25's words, kept when the chunk went live
+            words = str(kept).split() if isinstance(kept, str) else embedded_text(meta, chunk.text)
             by_doc.setdefault(str(meta["doc_id"]), []).append(
-                (chunk.chunk_id, embedded_text(meta, chunk.text), str(meta.get("lang", "und")))
+                (chunk.chunk_id, words, str(meta.get("lang", "und")))
             )
         tokens = await asyncio.to_thread(
             lambda: {
-                cid: self._tokenizer.tokens(t) for rows in by_doc.values() for cid, t, _ in rows
+                cid: w if isinstance(w, list) else self._tokenizer.tokens(w)
+                for rows in by_doc.values()
+                for cid, w, _ in rows
             }
         )
         for doc_id, record in documents.items():
@@ -228,14 +236,19 @@ class KnowledgeBase:
                      for cid, t, m in zip(doc.ids, doc.texts, doc.metas, strict=True)}
         )  # fmt: skip
         if doc.ids:
-            await asyncio.to_thread(self._store.mark_live, self.name, doc.ids, doc.metas)
+            live = [
+                {**m, KEYWORDS_KEY: " ".join(tokens[c])}
+                for c, m in zip(doc.ids, doc.metas, strict=True)
+            ]
+            await asyncio.to_thread(self._store.mark_live, self.name, doc.ids, live)
+        languages = Counter(str(m["lang"]) for m in doc.metas)
         record: Metadata = {
             "gen": doc.generation, "hash": doc.plan.content_hash, "title": document.title,
             "source": document.source, "chunks": len(doc.ids), "imported_at": time.time(),
+            LANGUAGES_KEY: json.dumps(dict(languages)),
         }  # fmt: skip
         await asyncio.to_thread(self._store.put_document, self.name, document.doc_id, record)
         old = self._served.entries.get(document.doc_id)
-        languages = Counter(str(m["lang"]) for m in doc.metas)
         entry = CatalogEntry(
             doc.generation, doc.plan.content_hash, document.title, document.source,
             tuple(doc.ids), languages,

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from voxnode.knowledge.chunk_store import ChunkStore, UnknownKnowledgeBaseError,
 from voxnode.knowledge.chunking import ChunkPolicy
 from voxnode.knowledge.embedder import Embedder
 from voxnode.knowledge.fusion import FusionPolicy
-from voxnode.knowledge.knowledge_base import MODEL_KEY, KnowledgeBase
+from voxnode.knowledge.knowledge_base import LANGUAGES_KEY, MODEL_KEY, KnowledgeBase
 from voxnode.knowledge.retrieval import RetrievalPolicy
 from voxnode.knowledge.text_units import KeywordTokenizer
 
@@ -94,14 +96,19 @@ class KnowledgeManager:
             return base
 
     async def summary(self, name: str) -> BaseSummary:
-        base = await self.get(name)
+        """From the catalog records alone: listing bases opens none of them."""
         meta: dict[str, Any] = await asyncio.to_thread(self._store.base_metadata, name)
+        records = await asyncio.to_thread(self._store.documents, name)
+        languages: Counter[str] = Counter()
+        for record in records.values():
+            languages.update(json.loads(str(record.get(LANGUAGES_KEY) or "{}")))
+        total = sum(languages.values())
         return BaseSummary(
             name=name, description=str(meta.get("vx_description", "")),
             created_at=float(meta.get("vx_created_at", 0.0)),
-            embedding_model=meta.get(MODEL_KEY), documents=len(base.documents),
-            chunks=base.chunk_count,
-            languages={k: round(v, 3) for k, v in base.language_shares().items()},
+            embedding_model=meta.get(MODEL_KEY), documents=len(records),
+            chunks=sum(int(r.get("chunks", 0)) for r in records.values()),
+            languages={k: round(n / total, 3) for k, n in languages.items()} if total else {},
         )  # fmt: skip
 
     async def delete(self, name: str) -> None:

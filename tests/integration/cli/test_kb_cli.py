@@ -11,6 +11,9 @@ import pytest
 
 from tests.conftest import REPO
 from tests.integration.cli.test_cli import voxnode
+from voxnode.contracts.node_settings import PackageSettings
+from voxnode.packages.node_home import NodeHome
+from voxnode.packages.package_installer import PackageInstaller
 from voxnode.testing import run_node_process
 
 pytest.importorskip("chromadb")
@@ -44,6 +47,11 @@ def as_json(home: Path, *args: str) -> Any:
     return json.loads(ok(home, *args, "--json"))
 
 
+def install_embed_e5(home: Path) -> None:
+    """In this process: the CLI's own install command is tested elsewhere."""
+    PackageInstaller(NodeHome(home), PackageSettings()).install(str(REPO / "packages" / "embed-e5"))
+
+
 @pytest.fixture
 def faq(tmp_path: Path) -> Path:
     path = tmp_path / "faq.json"
@@ -52,7 +60,7 @@ def faq(tmp_path: Path) -> Path:
 
 
 def test_kb_commands_on_the_home_directly(home: Path, faq: Path, tmp_path: Path) -> None:
-    ok(home, "install-service", str(REPO / "packages" / "embed-e5"))
+    install_embed_e5(home)
     assert "created docs" in ok(home, "kb", "create", "docs", "--description", "FAQ")
     done = voxnode(home, "kb", "import", "docs", str(faq), "--json")
     assert done.returncode == 0, done.stderr
@@ -89,7 +97,7 @@ def test_kb_commands_on_the_home_directly(home: Path, faq: Path, tmp_path: Path)
 
 
 def test_kb_commands_through_a_running_node(home: Path, faq: Path) -> None:
-    ok(home, "install-service", str(REPO / "packages" / "embed-e5"))
+    install_embed_e5(home)
     with run_node_process(home, ready_timeout_s=60):
         ok(home, "kb", "create", "docs")
         done = voxnode(home, "kb", "import", "docs", str(faq))
