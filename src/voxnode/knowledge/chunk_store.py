@@ -198,11 +198,17 @@ class ChunkStore:
             )
         ]
 
-    def nearest(self, base: str, vector: Vectors, limit: int) -> list[DenseHit]:
-        """The `limit` live chunks nearest to `vector` (cosine), nearest first."""
+    def nearest(
+        self, base: str, vector: Vectors, limit: int, language: str | None = None
+    ) -> list[DenseHit]:
+        """The `limit` live chunks nearest to `vector` (cosine), nearest first; only chunks
+        in `language` when it is given."""
         collection = self._collection(base, CHUNKS)
+        where: Metadata = {"state": LIVE}
+        if language is not None:
+            where = {"$and": [where, {"lang": language}]}
         got = collection.query(
-            query_embeddings=[vector], n_results=limit, where={"state": LIVE},
+            query_embeddings=[vector], n_results=limit, where=where,
             include=["distances", "documents", "metadatas"],
         )  # fmt: skip
         return [

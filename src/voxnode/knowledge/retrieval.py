@@ -34,6 +34,8 @@ class RetrievalPolicy:
     candidates: int = 40
     """Chunks each ranking contributes before fusion."""
     fusion: FusionPolicy = field(default_factory=FusionPolicy)
+    calibrate_languages: bool = True
+    """In a base of several languages, rank e5's cosines per language (language_calibration)."""
     query_timeout_s: float = 10.0
 
 
