@@ -142,14 +142,14 @@ class KnowledgeBase:
         async with self._import_lock:
             started = time.monotonic()
             known = {doc_id: entry.content_hash for doc_id, entry in self._served.entries.items()}
-            plan = plan_import(documents, known, self.recipe)
+            plan = await asyncio.to_thread(plan_import, documents, known, self.recipe)
             report = ImportReport(
                 base=self.name, documents=len(documents), unchanged=plan.unchanged,
                 duplicates=plan.duplicates,
             )  # fmt: skip
             done = plan.unchanged
             _notify(progress, report, done, None)
-            queue = [self._prepare(doc) for doc in plan.todo]
+            queue = await asyncio.to_thread(lambda: [self._prepare(doc) for doc in plan.todo])
             pending: list[_PreparedDocument] = []
             batch: list[tuple[_PreparedDocument, int]] = []
             for prepared in queue:
