@@ -23,6 +23,7 @@ from voxnode.knowledge.fusion import (
     fusion_weights,
     reciprocal_rank_fusion,
 )
+from voxnode.knowledge.language_calibration import calibrated_ranking
 from voxnode.knowledge.text_units import KeywordTokenizer, detect_language
 
 Mode = Literal["hybrid", "dense", "keyword"]
@@ -162,14 +163,30 @@ class Retriever:
         await self._check_model(embedded.model)
         vector = embedded.vectors[0]
         limit = self.policy.candidates
-        dense_hits = await asyncio.to_thread(self._store.nearest, self._base, vector, limit)
+        languages = sorted(self._shares()) if self.policy.calibrate_languages else []
+        if len(languages) < 2:
+            groups = [await asyncio.to_thread(self._store.nearest, self._base, vector, limit)]
+        else:  # a mixed base: each language's nearest, ranked against its own baseline
+            groups = await asyncio.gather(
+                *(asyncio.to_thread(self._store.nearest, self._base, vector, limit, lang)
+                  for lang in languages)
+            )  # fmt: skip
         candidates = {
             hit.chunk_id: _Candidate(hit.text, hit.metadata, hit.cosine)
-            for hit in dense_hits
+            for group in groups
+            for hit in group
             if self._served(str(hit.metadata.get("doc_id")), str(hit.metadata.get("gen")))
         }
+        if len(groups) == 1:
+            dense = list(candidates)
+        else:
+            by_language = {
+                lang: [(h.chunk_id, h.cosine) for h in group if h.chunk_id in candidates]
+                for lang, group in zip(languages, groups, strict=True)
+            }
+            dense = [chunk_id for chunk_id, _ in calibrated_ranking(by_language)[:limit]]
         keyword_hits = self._bm25.search(self._tokenizer.tokens(question), limit) if keyword else []
-        return Rankings(vector, list(candidates), keyword_hits, candidates)
+        return Rankings(vector, dense, keyword_hits, candidates)
 
     def _fetch(self, chunk_ids: list[str], vector: Vectors) -> dict[str, _Candidate]:
         """Text, metadata and cosine of chunks only BM25 found."""
