@@ -19,6 +19,8 @@ import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.api import (
     dashboard_routes,
+    embedding_routes,
+    kb_routes,
     models_routes,
     monitoring_routes,
     openai_routes,
@@ -37,6 +39,7 @@ from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_event import EventType, NodeEvent
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.contracts.repair import RepairRequest, RepairResponse
+from voxnode.knowledge.node_knowledge import open_node_knowledge
 from voxnode.models.model_store_factory import open_model_store
 from voxnode.pipeline.node_pipeline import open_node_pipeline
 
@@ -62,9 +65,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = CollectorRegistry()
-        async with open_node_pipeline(
-            settings, metrics, node_url=public_url, node_token=service_token
-        ) as pipeline:
+        async with (
+            open_node_pipeline(
+                settings, metrics, node_url=public_url, node_token=service_token
+            ) as pipeline,
+            open_node_knowledge(settings, pipeline.client) as knowledge,
+        ):
             models = open_model_store(settings)
             agent = None
             if settings.scheduler_url:
@@ -93,6 +99,7 @@ def create_app(
                 started_at=time.time(),
                 monitor=monitor,
                 agent=agent,
+                knowledge=knowledge,
             )
             metrics.register(NodeCollector(app.state.node))
             metrics.register(MonitorCollector(monitor))
@@ -117,6 +124,8 @@ def create_app(
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
     app.include_router(openai_routes.router)
+    app.include_router(embedding_routes.router)
+    app.include_router(kb_routes.router)
     app.include_router(monitoring_routes.router)
     app.include_router(dashboard_routes.router)
     app.mount("/ui", dashboard_routes.ui_files(), name="ui")

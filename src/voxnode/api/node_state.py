@@ -9,6 +9,7 @@ from fastapi import Request
 from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.api.node_monitor import NodeMonitor
 from voxnode.contracts.node_settings import NodeSettings
+from voxnode.knowledge.knowledge_manager import KnowledgeManager
 from voxnode.models.model_store import ModelStore
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
 from voxnode.pipeline.repair_router import RepairRouter
@@ -31,6 +32,8 @@ class NodeState:
     """Recent jobs, latency and hardware history, alerts (the dashboard's data)."""
     agent: SchedulerAgent | None = None
     """Running when a scheduler URL is configured."""
+    knowledge: KnowledgeManager | None = None
+    """None without the 'knowledge' extra."""
 
 
 def node_state(request: Request) -> NodeState:

@@ -20,6 +20,7 @@ from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, settings
 from voxnode.cli.eval_translate_cli import eval_translate_command
 from voxnode.cli.local_node import local_node
 from voxnode.cli.node_client import NodeClient, find_node
+from voxnode.cli.retrieval_eval import eval_retrieval
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.repair import RepairRequest
 from voxnode.contracts.service_manifest import ServiceType
@@ -27,6 +28,7 @@ from voxnode.evaluation.repair_metrics import RepairScore
 
 eval_app = typer.Typer(help="Measure quality on a dev set", no_args_is_help=True)
 eval_app.command("translate")(eval_translate_command)
+eval_app.command("retrieval")(eval_retrieval)
 
 ITN_OPTIONS = {"normalize_numbers": True, "sentence_case": False, "acronyms": False}
 """Spoken->written sets are lower case and spell acronyms: score the number rules (on for

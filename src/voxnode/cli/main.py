@@ -27,6 +27,7 @@ from voxnode.cli.cli_support import (
 from voxnode.cli.cluster_cli import cluster_app, dispatch_command
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
+from voxnode.cli.kb_cli import kb_app
 from voxnode.cli.keys_cli import keys_app
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
@@ -48,6 +49,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(keys_app, name="keys")
 app.command("dispatch")(dispatch_command)
+app.add_typer(kb_app, name="kb")
 
 
 @app.command()

@@ -16,10 +16,15 @@ class EventType(StrEnum):
     SERVICE_UPGRADED = "service_upgraded"
     SERVICE_ROLLED_BACK = "service_rolled_back"
     SERVICE_VENV_REBUILT = "service_venv_rebuilt"
+    KB_IMPORT_PROGRESS = "kb_import_progress"
+    """data: base, documents_done, documents_total, chunks_done, doc_id."""
+    KB_IMPORT_FINISHED = "kb_import_finished"
+    """data: base and the import report, or base and error."""
 
 
 class NodeEvent(BaseModel):
     type: EventType
-    service_id: str
+    service_id: str = ""
+    """The service the event is about; "" for knowledge base events."""
     at: float = Field(default_factory=time.time)
     data: dict[str, Any] = {}

@@ -245,6 +245,31 @@ class MonitoringSettings(BaseModel):
     """How many finished jobs GET /v1/jobs/recent keeps (texts, decisions, timings)."""
 
 
+class KnowledgeSettings(BaseModel):
+    """Knowledge bases (README "Knowledge bases"): where they live, how they are cut, searched."""
+
+    chroma_url: str | None = None
+    """http://HOST:PORT of a ChromaDB server (`chroma run`); None: embedded in `dir`."""
+    dir: Path | None = None
+    """The embedded ChromaDB folder; None: `<home>/knowledge/chroma`."""
+    chunk_tokens: int = Field(300, ge=32, le=480)
+    """Estimated e5 tokens per chunk (e5 takes 512 with the title)."""
+    chunk_overlap_tokens: int = Field(50, ge=0, le=200)
+    candidates: int = Field(40, ge=1, le=500)
+    """Chunks the dense and the keyword ranking each bring to the fusion."""
+    keyword_weight: float = Field(0.75, ge=0)
+    """BM25's weight in the fusion (e5's is 1) when the whole base is in the question's
+    language; for the part of the base in another language it counts half."""
+    rrf_k: int = Field(10, ge=1)
+    """Rank offset of the reciprocal rank fusion."""
+    embed_batch: int = Field(8, ge=1, le=256)
+    """Chunks per request to the embedding service during an import. Small, because the
+    service embeds one request at a time and a question waits for the batch ahead of it."""
+    import_timeout_s: float = Field(300.0, gt=0)
+    """Budget of one embedding request during an import (on-demand start included)."""
+    query_timeout_s: float = Field(10.0, gt=0)
+
+
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXNODE_", env_nested_delimiter="__", extra="ignore"
@@ -276,6 +301,7 @@ class NodeSettings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     """Cloud backends and, per stage, local / api / hybrid (default local: nothing leaves)."""
     monitoring: MonitoringSettings = MonitoringSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
 
     @property
     def models_dir(self) -> Path:

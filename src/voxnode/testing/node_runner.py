@@ -122,3 +122,11 @@ def wait_for_health(
             eventually(healthy, timeout_s=timeout_s, interval_s=0.1, what=f"{url}/health")
         except AssertionError:
             raise error(f"{url} not healthy within {timeout_s} s: {log()[-2000:]}") from None
+
+
+def run_cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`voxnode ARGS --home HOME` in a subprocess, as a user types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "voxnode.cli.main", *args, "--home", str(home)],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip

@@ -15,19 +15,13 @@ import psutil
 import pytest
 
 from voxnode.testing import FakeKnobs, MakePackage, eventually, free_port, run_node_process
+from voxnode.testing.node_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "hello-repair"
 
 
-def voxnode(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voxnode.cli.main", *args, "--home", str(home)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+voxnode = run_cli
 
 
 def services(home: Path) -> list[dict[str, Any]]:

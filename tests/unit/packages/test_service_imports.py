@@ -66,7 +66,7 @@ def test_a_service_imports_only_its_extras(
     service_id: str, extras: list[str], modules: list[str]
 ) -> None:
     offered = metadata.metadata("voxnode").get_all("Provides-Extra") or []
-    service_extras = {"llm", "repair", "asr", "tts"} & set(offered)
+    service_extras = {"llm", "repair", "asr", "tts", "embed"} & set(offered)
     everything = distribution_names(node_requirements(sorted(service_extras)))
     own = distribution_names(node_requirements(extras))
     blocked = import_names(everything - own)

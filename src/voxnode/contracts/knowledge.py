@@ -1,0 +1,107 @@
+"""The node's knowledge base face (/v1/kb): requests and answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class KbCreateRequest(BaseModel):
+    name: str = Field(min_length=2, max_length=63)
+    description: str = ""
+
+
+class KbInfo(BaseModel):
+    name: str
+    description: str
+    created_at: float
+    embedding_model: str | None
+    """Set by the first import; a base answers only to the model it was built with."""
+    documents: int
+    chunks: int
+    languages: dict[str, float]
+    """Share of the chunks in each detected language."""
+
+
+class KbList(BaseModel):
+    bases: list[KbInfo]
+
+
+class KbDocument(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    chunks: int
+
+
+class KbDetail(KbInfo):
+    document_list: list[KbDocument]
+
+
+class KbImportRequest(BaseModel):
+    """A file on the node's machine; an upload goes to the same route as multipart form
+    data (`file`, and these fields as form fields)."""
+
+    path: str = Field(min_length=1)
+    kind: str | None = None
+    """json | jsonl | md | txt | pdf; None: from the file's suffix."""
+    id_field: str | None = None
+    title_field: str | None = None
+    text_fields: list[str] = []
+    """JSON records: the fields that are the text (default: all but the id and the title)."""
+    wait: bool = True
+    """False: answer 202 at once with the import running (progress on WS /v1/events)."""
+
+
+class KbImportReport(BaseModel):
+    base: str
+    documents: int
+    added: int
+    replaced: int
+    unchanged: int
+    duplicates: list[str]
+    chunks: int
+    truncated_chunks: int
+    seconds: float
+
+
+class KbImportStarted(BaseModel):
+    base: str
+    status: Literal["running"] = "running"
+
+
+class KbQueryRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=4000)
+    top_k: int = Field(5, ge=1, le=100)
+    min_cosine: float | None = Field(None, ge=-1, le=1)
+    """Drop chunks whose e5 cosine to the question is below this (e5-small's unrelated
+    pairs sit around 0.7-0.8)."""
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+
+
+class KbHit(BaseModel):
+    chunk_id: str
+    doc_id: str
+    text: str
+    title: str
+    section: str
+    source: str
+    position: int
+    page: int | None
+    score: float
+    """Fused reciprocal-rank score: orders the hits of one answer."""
+    cosine: float
+    """e5 cosine of question and chunk: comparable across questions."""
+    keyword_score: float | None
+    dense_rank: int | None
+    keyword_rank: int | None
+
+
+class KbQueryResponse(BaseModel):
+    base: str
+    query: str
+    query_language: str
+    weights: dict[str, float]
+    hits: list[KbHit]
+    took_ms: float
