@@ -89,7 +89,7 @@ def test_embeddings_through_the_node(node: TestClient) -> None:
     assert "input 1" in error["message"] and error["category"] == "bad_input"
     cut = embed(node, input=["ok", long_text], truncate=True)
     assert cut["truncated"] == [1] and cut["usage"]["prompt_tokens"] <= 512 + 10
-    assert_error(node.post("/v1/embeddings", json={"input": []}), 400, "INVALID_REQUEST")  # as OpenAI
+    assert_error(node.post("/v1/embeddings", json={"input": []}), 400, "INVALID_REQUEST")
 
     port = node.get("/v1/services/embed-e5").json()["port"]
     info = httpx.get(f"http://127.0.0.1:{port}/info", timeout=5, trust_env=False).json()
