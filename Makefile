@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
-		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster]'
+		$(PY) -m pip install --quiet -e '.[dev,eval,llm,repair,speech,cluster,stream]'
 	command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng) \
 		|| echo "espeak-ng not installed: the tts-espeak fallback will not start"
 	command -v nats-server >/dev/null || test -x /usr/sbin/nats-server \

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 import voxnode
 from voxnode.agent.scheduler_agent import SchedulerAgent
-from voxnode.api import models_routes, openai_routes, services_routes
+from voxnode.api import models_routes, openai_routes, services_routes, stream_routes
 from voxnode.api.error_handlers import install_error_handlers
 from voxnode.api.metrics_collector import NodeCollector
 from voxnode.api.node_state import NodeState, node_state
@@ -79,6 +79,7 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
     app.include_router(services_routes.router)
     app.include_router(models_routes.router)
     app.include_router(openai_routes.router)
+    app.include_router(stream_routes.router)
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:
@@ -106,9 +107,13 @@ def create_app(settings: NodeSettings, *, public_url: str | None = None) -> Fast
             return {"state": "off", "scheduler_url": None}
         return node.agent.view()
 
-    @app.post("/v1/jobs")
-    async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> JobResult:
-        return await node.jobs.run(body)
+    @app.post("/v1/jobs", response_model=JobResult)
+    async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> Response:
+        """One JobResult; with `stream: true`, server-sent events (api/stream_routes.py)."""
+        if body.stream:
+            return stream_routes.streamed_job(node, body)
+        result = await node.jobs.run(body)
+        return Response(result.model_dump_json(), media_type="application/json")
 
     @app.websocket("/v1/events")
     async def events(socket: WebSocket) -> None:

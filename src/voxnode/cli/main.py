@@ -1,5 +1,5 @@
 """`voxnode`: up, services, install-service, uninstall-service, rollback-service, start, stop,
-repair, translate, demo, dev-scheduler, dispatch, cluster. With a node running on the home,
+repair, translate, live, demo, dev-scheduler, dispatch, cluster. With a node running on the home,
 commands go through its API (one owner of the registry and the processes); without one,
 package commands work on the home directly."""
 
@@ -26,6 +26,7 @@ from voxnode.cli.cli_support import (
 from voxnode.cli.cluster_cli import cluster_app, dispatch_command
 from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
+from voxnode.cli.live_cli import live_command
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.cli.route_cli import route_app
@@ -45,6 +46,7 @@ app.add_typer(engines_app, name="engines")
 app.add_typer(eval_app, name="eval")
 app.add_typer(cluster_app, name="cluster")
 app.command("dispatch")(dispatch_command)
+app.command("live")(live_command)
 
 
 @app.command()
