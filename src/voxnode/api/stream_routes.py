@@ -75,26 +75,27 @@ async def stream(socket: WebSocket) -> None:
     outbox: asyncio.Queue[BaseModel | None] = asyncio.Queue()
     sender = asyncio.create_task(_send(socket, outbox))
     session: StreamSession | None = None
-    ending: asyncio.Task[None] | None = None
     try:
         start = await _start(socket)
         session = open_session(node, start, outbox.put)
         await outbox.put(StreamReady(session_id=start.session_id, vad=session.vad_name))
-        ending = await _receive(socket, session, outbox)
-        if ending is not None:
-            await ending
+        await _receive(socket, session, outbox)
     except WebSocketDisconnect:
         pass
     except VoxnodeError as exc:
         await outbox.put(error_event(exc))
-    finally:
-        if ending is not None and not ending.done():
-            ending.cancel()
-            await asyncio.gather(ending, return_exceptions=True)
-        if session is not None:
-            await session.close()
-        await outbox.put(None)
-        await sender
+    finally:  # shielded: a server (or test client) cancelling the handler still frees all
+        await asyncio.shield(_close(session, outbox, sender))
+
+
+async def _close(
+    session: StreamSession | None, outbox: asyncio.Queue[BaseModel | None],
+    sender: asyncio.Task[None],
+) -> None:  # fmt: skip
+    if session is not None:
+        await session.close()
+    await outbox.put(None)
+    await sender
 
 
 async def _start(socket: WebSocket) -> StreamStart:
@@ -112,34 +113,44 @@ async def _start(socket: WebSocket) -> StreamStart:
 
 async def _receive(
     socket: WebSocket, session: StreamSession, outbox: asyncio.Queue[BaseModel | None]
-) -> asyncio.Task[None] | None:
-    """Audio and control until `end` (the task finishing the stream), `cancel` or the
-    client's disconnect (None)."""
-    while True:
-        message = await socket.receive()
-        if message["type"] == "websocket.disconnect":
-            return None
-        if message.get("bytes") is not None:
-            await session.feed(message["bytes"])
-            continue
-        try:
-            parsed = client_message.validate_json(message.get("text") or "")
-        except ValidationError as exc:
-            await outbox.put(error_event(BadInputError(f"not a stream message: {exc}")))
-            continue
-        if isinstance(parsed, StreamAudio):
+) -> None:
+    """Audio and control until `cancel` or the client's disconnect. After `end` the stream
+    is finished in a task (every utterance answered, `done`, then the socket is closed)
+    while this still listens for `cancel` or a disconnect."""
+    ending: asyncio.Task[None] | None = None
+    try:
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                if ending is None:
+                    await session.feed(message["bytes"])
+                continue
             try:
-                await session.feed(base64.b64decode(parsed.data, validate=True))
-            except (binascii.Error, ValueError):
-                await outbox.put(error_event(BadInputError("audio data must be base64")))
-        elif isinstance(parsed, StreamEnd):
-            return asyncio.create_task(_finish(session, outbox))
-        elif isinstance(parsed, StreamCancel):
-            return None
+                parsed = client_message.validate_json(message.get("text") or "")
+            except ValidationError as exc:
+                await outbox.put(error_event(BadInputError(f"not a stream message: {exc}")))
+                continue
+            if isinstance(parsed, StreamAudio) and ending is None:
+                try:
+                    await session.feed(base64.b64decode(parsed.data, validate=True))
+                except (binascii.Error, ValueError):
+                    await outbox.put(error_event(BadInputError("audio data must be base64")))
+            elif isinstance(parsed, StreamEnd) and ending is None:
+                ending = asyncio.create_task(_finish(session, outbox))
+            elif isinstance(parsed, StreamCancel):
+                return
+    finally:
+        if ending is not None and not ending.done():
+            ending.cancel()
+        if ending is not None:
+            await asyncio.gather(ending, return_exceptions=True)
 
 
 async def _finish(session: StreamSession, outbox: asyncio.Queue[BaseModel | None]) -> None:
-    await session.end()  # its `done` event goes out, then the socket is closed
+    await session.end()
+    await outbox.put(None)  # the sender closes the socket after `done`
 
 
 async def _send(socket: WebSocket, outbox: asyncio.Queue[BaseModel | None]) -> None:

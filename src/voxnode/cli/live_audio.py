@@ -48,14 +48,15 @@ def read_wav(path: Path) -> tuple[bytes, int]:
 
 
 async def wav_chunks(pcm: bytes, rate: int, speed: float = 1.0) -> AsyncIterator[bytes]:
-    """The recording in 100 ms chunks at the pace it was spoken (`speed` x)."""
+    """The recording in 100 ms chunks at the pace it was spoken (`speed` x): each chunk
+    once its last sample would have been heard, as a microphone gives it."""
     size = int(rate * CHUNK_S) * 2
     started = time.monotonic()
     for number, offset in enumerate(range(0, len(pcm), size)):
-        yield pcm[offset : offset + size]
         wait = started + (number + 1) * CHUNK_S / speed - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        yield pcm[offset : offset + size]
 
 
 async def microphone_chunks(stop: asyncio.Event) -> AsyncIterator[bytes]:
