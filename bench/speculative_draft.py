@@ -57,8 +57,8 @@ def start_server(
         "--no-repack",
     ]  # fmt: skip
     if draft:
-        command += ["-md", str(model_file(DRAFT, models_dir)), "--spec-draft-n-max",
-                    str(draft_max), "-td", "2"]  # fmt: skip
+        command += ["-md", str(model_file(DRAFT, models_dir)), "--spec-type", "draft-simple",
+                    "--spec-draft-n-max", str(draft_max), "-td", "2"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

