@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$(NO_AMX)" CXXFLAGS="$(NO_AMX)" \
 		$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELS) llama-cpp-python==0.3.36
 	$(PY) -m pip install --quiet --find-links $(WHEELS) \
-		-e '.[dev,eval,llm,repair,asr,tts,cluster,ui,knowledge,embed]'
+		-e '.[dev,eval,llm,repair,asr,tts,cluster,ui,knowledge,embed,stream]'
 	command -v espeak-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq espeak-ng) \
 		|| echo "espeak-ng not installed: the tts-espeak fallback will not start"
 	command -v nats-server >/dev/null || test -x /usr/sbin/nats-server \

@@ -7,6 +7,9 @@ its job_result in the outbox; cancel on job_cancel; drain and resume on node_con
 - Draining: a job_assign gets job_result NODE_DRAINING at once, so the scheduler can send it
   elsewhere; the jobs in flight finish.
 - A cancelled job sends nothing: the scheduler asked for it and may have given it away.
+- enable_streaming_asr: asr_partial (is_final false) from decodes of growing prefixes of the
+  job's audio, one every partial_update_interval_ms of it (pipeline/prefix_partials.py; the
+  last decode is the job's transcript), then the final asr_partial as soon as it is known.
 """
 
 from __future__ import annotations
@@ -20,14 +23,21 @@ from pydantic import BaseModel, ValidationError
 
 from voxnode.agent import job_messages
 from voxnode.contracts.errors import VoxnodeError
-from voxnode.contracts.job import JobResult
+from voxnode.contracts.job import JobRequest, JobResult
 from voxnode.contracts.node_settings import AgentSettings
 from voxnode.contracts.scheduler_messages import AsrPartial, JobAck, JobAssign, NodeError
+from voxnode.contracts.speech import TranscribeRequest, TranscribeResponse
 from voxnode.pipeline.job_orchestrator import JobOrchestrator
+from voxnode.pipeline.job_stream import JobStream, usable_transcript
+from voxnode.pipeline.local_agreement import AgreementView
+from voxnode.pipeline.prefix_partials import prefix_partials
+from voxnode.pipeline.service_replies import Reply
 
 log = logging.getLogger(__name__)
 Send = Callable[[BaseModel], None]
 """Puts a message in the outbox (never blocks, never fails)."""
+PARTIAL_INTERVAL_MS = 1000
+"""Between partial transcripts when the job names no partial_update_interval_ms."""
 
 
 class JobDesk:
@@ -126,13 +136,41 @@ class JobDesk:
 
         try:
             on_asr = partial if assign.enable_streaming_asr else None
-            result = await self._jobs.run(request, on_asr=on_asr)
+            stream = await self._partials(assign, request) if on_asr else None
+            result = await self._jobs.run(request, on_asr=on_asr, stream=stream)
         except VoxnodeError as exc:
             return job_messages.error_message(assign, node_id, exc)
         except Exception as exc:  # a bug must not leave the scheduler waiting
             log.exception("job %s failed", assign.job_id)
             return job_messages.failure_message(assign, node_id, "PROCESSING_ERROR", str(exc))
         return job_messages.result_message(assign, node_id, result)
+
+    async def _partials(self, assign: JobAssign, request: JobRequest) -> JobStream:
+        """Sends the partials; the job's stream hands it the decode of the whole audio."""
+
+        async def tell(view: AgreementView) -> None:
+            self._send(
+                AsrPartial(
+                    job_id=assign.job_id, node_id=self.node_id, session_id=assign.session_id,
+                    utterance_index=assign.utterance_index,
+                    text=view.committed + view.tentative, is_final=False,
+                    trace_id=assign.trace_id,
+                )
+            )  # fmt: skip
+
+        interval = assign.partial_update_interval_ms or PARTIAL_INTERVAL_MS
+        whole = await prefix_partials(
+            self._jobs.client, request, tell, interval_ms=interval,
+            timeout_ms=self._jobs.settings.asr_timeout_ms,
+        )  # fmt: skip
+
+        async def nothing(_: BaseModel) -> None:
+            return None
+
+        async def early(asked: TranscribeRequest) -> Reply[TranscribeResponse] | None:
+            return usable_transcript(whole, asked)
+
+        return JobStream(nothing, early=early)
 
     def _remember(self, job_id: str) -> None:
         self._finished[job_id] = None

@@ -25,6 +25,7 @@ from voxnode.api import (
     monitoring_routes,
     openai_routes,
     services_routes,
+    stream_routes,
 )
 from voxnode.api.access_gate import AccessGate, check_listen_policy
 from voxnode.api.error_handlers import install_error_handlers
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(monitoring_routes.router)
     app.include_router(dashboard_routes.router)
     app.mount("/ui", dashboard_routes.ui_files(), name="ui")
+    app.include_router(stream_routes.router)
 
     @app.get("/health")
     async def health(node: NodeState = Depends(node_state)) -> NodeHealth:
@@ -156,9 +158,13 @@ def create_app(
             return {"state": "off", "scheduler_url": None}
         return node.agent.view()
 
-    @app.post("/v1/jobs")
-    async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> JobResult:
-        return await node.jobs.run(body)
+    @app.post("/v1/jobs", response_model=JobResult)
+    async def jobs(body: JobRequest, node: NodeState = Depends(node_state)) -> Response:
+        """One JobResult; with `stream: true`, server-sent events (api/stream_routes.py)."""
+        if body.stream:
+            return stream_routes.streamed_job(node, body)
+        result = await node.jobs.run(body)
+        return Response(result.model_dump_json(), media_type="application/json")
 
     @app.websocket("/v1/events")
     async def events(socket: WebSocket) -> None:

@@ -1,5 +1,5 @@
 """`voxnode`: up, services, install-service, uninstall-service, rollback-service, start, stop,
-repair, translate, demo, dev-scheduler, dispatch, cluster. With a node running on the home,
+repair, translate, live, demo, dev-scheduler, dispatch, cluster. With a node running on the home,
 commands go through its API (one owner of the registry and the processes); without one,
 package commands work on the home directly."""
 
@@ -29,6 +29,7 @@ from voxnode.cli.demo import run_demo
 from voxnode.cli.eval_cli import eval_app
 from voxnode.cli.kb_cli import kb_app
 from voxnode.cli.keys_cli import keys_app
+from voxnode.cli.live_cli import live_command
 from voxnode.cli.models_cli import engines_app, models_app
 from voxnode.cli.node_client import find_node, require_node, write_node_file
 from voxnode.cli.route_cli import route_app
@@ -50,6 +51,7 @@ app.add_typer(cluster_app, name="cluster")
 app.add_typer(keys_app, name="keys")
 app.command("dispatch")(dispatch_command)
 app.add_typer(kb_app, name="kb")
+app.command("live")(live_command)
 
 
 @app.command()

@@ -44,6 +44,11 @@ class JobRequest(BaseModel):
     manual_cut: bool = True
     """False: the client cut on a pause it is unsure of; a short, unfinished fragment may be
     held and merged into the session's next utterance (lingua1 6.2)."""
+    stream: bool = False
+    """POST /v1/jobs: answer server-sent events as the stages produce them (contract 6's
+    stream events: asr_final, repair, translation pieces, audio pieces, then the result)
+    instead of one JobResult. The translation streams and each clause is spoken while the
+    next is being translated."""
 
     @model_validator(mode="after")
     def _one_input(self) -> JobRequest:

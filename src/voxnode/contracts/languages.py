@@ -9,6 +9,8 @@ LANGUAGE_NAMES = {
 """English names, for prompts and messages."""
 AUTO = "auto"
 """A source language the ASR detects."""
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "ko"})
+"""Written without spaces between words: pieces of their text join with nothing between."""
 
 
 def language_code(lang: str) -> str:

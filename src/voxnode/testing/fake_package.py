@@ -35,6 +35,11 @@ class FakeKnobs:
     request_log: str | None = None
     """A file the service appends `<path>\\n` to when each /v1/* POST starts (before the
     slow_ms sleep): proof that a request reached it, and when."""
+    words_per_s: float = 0.0
+    """/v1/transcribe hears as many of the transcript's words as the audio lasts times this
+    (0: all of them): repeated decodes of a growing recording give growing hypotheses."""
+    piece_ms: int = 0
+    """/v1/translate/stream waits this long before each piece."""
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -45,6 +50,8 @@ class FakeKnobs:
             "FAKE_IGNORE_SIGTERM": "1" if self.ignore_sigterm else "0",
             "FAKE_NEVER_READY": "1" if self.never_ready else "0",
             "FAKE_SLOW_MS": str(self.slow_ms),
+            "FAKE_WORDS_PER_S": str(self.words_per_s),
+            "FAKE_PIECE_MS": str(self.piece_ms),
         }
         optional = {
             "FAKE_UNHEALTHY_FILE": self.unhealthy_file,

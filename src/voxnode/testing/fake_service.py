@@ -16,11 +16,16 @@ Knobs (environment variables):
   FAKE_TRANSLATION_QUALITY  the quality estimate /v1/translate reports
   FAKE_REPLY           what /v1/chat/completions and /v1/completions answer (type llm)
   FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
-                       before FAKE_SLOW_MS and FAKE_CRASH_AFTER act
-/v1/translate answers "<tgt_lang>: <text>"; /v1/synthesize answers a WAV of 10 ms per
-character of silence at 16 kHz. As a model host (type llm) it answers /v1/chat/completions
-and /v1/completions with FAKE_REPLY (default "fake answer"; streamed word by word, with
-usage), /v1/host/status with one model "fake-model" and /v1/host/unload.
+                       before FAKE_SLOW_MS and FAKE_CRASH_AFTER act; "<path> aborted" when
+                       the caller of a stream went away before its end
+  FAKE_WORDS_PER_S     /v1/transcribe hears only the transcript's words this audio can hold
+                       (its length x this rate): a growing recording, a growing transcript
+  FAKE_PIECE_MS        /v1/translate/stream waits this long before each piece
+/v1/translate answers "<tgt_lang>: <text>"; /v1/translate/stream answers the same as SSE
+`piece` events cut after punctuation, then `done`; /v1/synthesize answers a WAV of 10 ms
+per character of silence at 16 kHz. As a model host (type llm) it answers
+/v1/chat/completions and /v1/completions with FAKE_REPLY (default "fake answer"; streamed
+word by word, with usage), /v1/host/status with one model "fake-model" and /v1/host/unload.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import importlib
 import io
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -57,6 +63,8 @@ class FakeState:
         self.transcript = os.environ.get("FAKE_TRANSCRIPT", "hello world")
         self.fail_status = int(os.environ.get("FAKE_FAIL_STATUS", "0") or 0)
         self.request_log = os.environ.get("FAKE_REQUEST_LOG")
+        self.words_per_s = float(os.environ.get("FAKE_WORDS_PER_S", "0") or 0)
+        self.piece_s = float(os.environ.get("FAKE_PIECE_MS", "0") or 0) / 1000
 
     def note_request(self, path: str) -> None:
         """One line per /v1/* POST, written before the request is served."""
@@ -65,6 +73,13 @@ class FakeState:
         with self.lock, open(self.request_log, "a", encoding="utf-8") as log:
             log.write(path + "\n")
             log.flush()
+
+    def heard(self, audio_bytes: int, sample_rate: int) -> str:
+        if not self.words_per_s:
+            return self.transcript
+        words = self.transcript.split()
+        seconds = audio_bytes / 2 / max(sample_rate, 1)
+        return " ".join(words[: int(seconds * self.words_per_s)])
 
     def load(self) -> None:
         time.sleep(self.load_s)
@@ -141,8 +156,9 @@ def transcribe(state: FakeState, body: dict[str, Any]) -> tuple[int, dict[str, A
     if not audio:
         return _bad_input("EMPTY_AUDIO", "the audio is empty")
     language = body.get("language") or "en"
+    text = state.heard(len(audio), int(body.get("sample_rate") or 16000))
     return 200, {
-        "text": state.transcript, "language": language, "language_probability": 0.99,
+        "text": text, "language": language, "language_probability": 0.99,
         "segments": [], "duration": len(audio) / 32000, "quality_score": 0.9,
         "process_time_ms": state.slow_s * 1000,
     }  # fmt: skip
@@ -157,6 +173,13 @@ def translate(body: dict[str, Any]) -> dict[str, Any]:
     if quality:
         answer["quality"] = float(quality)
     return answer
+
+
+def translation_pieces(body: dict[str, Any]) -> list[str]:
+    """The translation cut after each punctuation mark that a space follows."""
+    text = str(translate(body)["text"])
+    pieces = [p.strip() for p in re.split(r"(?<=[,.!?，。！？]) ", text)]
+    return [piece for piece in pieces if piece]
 
 
 def synthesize(body: dict[str, Any]) -> bytes:
@@ -244,6 +267,22 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(0.01)
 
+        def _stream_translation(self, body: dict[str, Any]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            pieces = translation_pieces(body)
+            try:
+                for index, piece in enumerate(pieces):
+                    time.sleep(state.piece_s)
+                    data = json.dumps({"index": index, "text": piece})
+                    self.wfile.write(f"event: piece\ndata: {data}\n\n".encode())
+                    self.wfile.flush()
+                done = {"text": " ".join(pieces), "engine": "fake", "issues": []}
+                self.wfile.write(f"event: done\ndata: {json.dumps(done)}\n\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                state.note_request(self.path + " aborted")
+
         def do_GET(self) -> None:
             if self.path == "/health":
                 self._send(200, state.health())
@@ -284,6 +323,8 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 self._send(*transcribe(state, body))
             elif self.path == "/v1/translate":
                 self._send(200, translate(body))
+            elif self.path == "/v1/translate/stream":
+                self._stream_translation(body)
             elif self.path == "/v1/synthesize":
                 self._send_audio(synthesize(body))
             elif self.path in ("/v1/chat/completions", "/v1/completions"):

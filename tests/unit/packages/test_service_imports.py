@@ -66,7 +66,7 @@ def test_a_service_imports_only_its_extras(
     service_id: str, extras: list[str], modules: list[str]
 ) -> None:
     offered = metadata.metadata("voxnode").get_all("Provides-Extra") or []
-    service_extras = {"llm", "repair", "asr", "tts", "embed"} & set(offered)
+    service_extras = {"llm", "repair", "asr", "tts", "embed", "stream"} & set(offered)
     everything = distribution_names(node_requirements(sorted(service_extras)))
     own = distribution_names(node_requirements(extras))
     blocked = import_names(everything - own)
@@ -76,3 +76,21 @@ def test_a_service_imports_only_its_extras(
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, f"{service_id}: {done.stderr.strip().splitlines()[-1:]}"
+
+
+def test_the_node_imports_with_its_core_only() -> None:
+    """`pip install voxnode` (the core) runs `voxnode up`: no extra is imported eagerly."""
+    offered = metadata.metadata("voxnode").get_all("Provides-Extra") or []
+    extras = sorted(set(offered) - {"dev", "eval"})
+    blocked = import_names(distribution_names(node_requirements(extras)) - core_names())
+    assert blocked, "nothing to block: the extras' libraries are not installed here"
+    modules = ["voxnode.cli.main", "voxnode.api.node_app"]
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER, ",".join(sorted(blocked)), *modules],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+
+
+def core_names() -> set[str]:
+    return distribution_names(node_requirements([]))

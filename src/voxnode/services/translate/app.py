@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from typing import Any
 
@@ -11,12 +12,15 @@ from fastapi import FastAPI
 from voxnode.contracts.errors import BadInputError
 from voxnode.contracts.languages import language_code
 from voxnode.contracts.speech import TranslateRequest, TranslateResponse
+from voxnode.contracts.translate_stream import TranslateStreamRequest
 from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.common.model_app import ModelApp
 from voxnode.services.translate.settings import NmtSettings
+from voxnode.services.translate.stream_route import Produce, add_stream_route
+from voxnode.services.translate.stream_translator import StreamingTranslator
 from voxnode.services.translate.translator import LlmTranslator, Translator
 
 
@@ -34,6 +38,7 @@ class NmtWorker:
         self._store = store
         self._engine = engine
         self.translator: Translator | None = None
+        self.streamer: StreamingTranslator | None = None
         self._model: str | None = None
 
     def load(self) -> None:
@@ -48,8 +53,10 @@ class NmtWorker:
                 model = self._store.pull(s.llm_model)
             self._model = str(model or s.llm_model)
             self._engine = build_engine(model, engine)
-        self.translator = LlmTranslator(
-            self._engine, prompts=s.prompt_list(), low_quality=s.low_quality
+        translator = LlmTranslator(self._engine, prompts=s.prompt_list(), low_quality=s.low_quality)
+        self.translator = translator
+        self.streamer = StreamingTranslator(
+            self._engine, translator, prompt=s.prompt_list()[0], low_quality=s.low_quality
         )
 
     def warm_up(self) -> None:
@@ -60,21 +67,10 @@ class NmtWorker:
 
     def translate(self, request: TranslateRequest, deadline: float) -> TranslateResponse:
         assert self.translator is not None
-        src, tgt = language_code(request.src_lang), language_code(request.tgt_lang)
-        served = self.settings.language_list()
-        if src not in served or tgt not in served or src == tgt:
-            raise BadInputError(
-                f"{self.name} translates between {served}, not {src} -> {tgt}",
-                code="UNSUPPORTED_LANGUAGE_PAIR",
-            )
+        src, tgt = self._pair(request)
         started = time.monotonic()
-        previous = (
-            (request.context_text, request.context_translation)
-            if request.context_text and request.context_translation
-            else None
-        )
         result = self.translator.translate(
-            request.text, src, tgt, previous=previous, deadline=deadline
+            request.text, src, tgt, previous=_previous(request), deadline=deadline
         )
         elapsed = round((time.monotonic() - started) * 1000, 3)
         return TranslateResponse(
@@ -82,6 +78,29 @@ class NmtWorker:
             quality=result.quality, low_confidence=result.low_confidence,
             issues=list(result.issues),
         )  # fmt: skip
+
+    def stream(self, request: TranslateStreamRequest, deadline: float) -> Produce:
+        """The streamed translation, checked now, generated when called (on a thread)."""
+        streamer = self.streamer
+        assert streamer is not None
+        src, tgt = self._pair(request)
+
+        def produce(stop: threading.Event) -> Any:
+            return streamer.translate(
+                request.text, src, tgt, previous=_previous(request), deadline=deadline, stop=stop
+            )
+
+        return produce
+
+    def _pair(self, request: TranslateRequest) -> tuple[str, str]:
+        src, tgt = language_code(request.src_lang), language_code(request.tgt_lang)
+        served = self.settings.language_list()
+        if src not in served or tgt not in served or src == tgt:
+            raise BadInputError(
+                f"{self.name} translates between {served}, not {src} -> {tgt}",
+                code="UNSUPPORTED_LANGUAGE_PAIR",
+            )
+        return src, tgt
 
     def info(self) -> dict[str, Any]:
         engine = self._engine
@@ -109,4 +128,11 @@ def build_app(
             functools.partial(worker.translate, request, deadline), deadline=deadline
         )
 
+    add_stream_route(model, worker.stream, settings.deadline_ms)
     return model.app
+
+
+def _previous(request: TranslateRequest) -> tuple[str, str] | None:
+    if request.context_text and request.context_translation:
+        return (request.context_text, request.context_translation)
+    return None

@@ -76,14 +76,17 @@ class LlmTranslator:
 
     def translate(
         self, text: str, src_lang: str, tgt_lang: str, *,
-        previous: tuple[str, str] | None, deadline: float,
+        previous: tuple[str, str] | None, deadline: float, skip: tuple[str, ...] = (),
     ) -> Translation:  # fmt: skip
+        """`skip`: prompts already asked elsewhere (a streamed answer that failed), left
+        out unless no other is left."""
         sampling = Sampling(
-            max_tokens=_token_budget(text), stop=("\n",), no_cjk=tgt_lang not in CJK_LANGUAGES
+            max_tokens=token_budget(text), stop=("\n",), no_cjk=tgt_lang not in CJK_LANGUAGES
         )
         best: _Candidate | None = None
         attempts = 0
-        for name in self._prompts:
+        prompts = tuple(name for name in self._prompts if name not in skip) or self._prompts
+        for name in prompts:
             messages = PROMPTS[name](text, src_lang, tgt_lang, previous)
             try:
                 answer = self._engine.chat(messages, sampling, deadline=deadline)
@@ -110,7 +113,7 @@ class LlmTranslator:
         )  # fmt: skip
 
 
-def _token_budget(text: str) -> int:
+def token_budget(text: str) -> int:
     """About one token per Chinese character either way, one per 4 English letters: a
     character-count budget covers both directions and cuts a runaway answer early."""
     return min(32 + len(text), 600)
