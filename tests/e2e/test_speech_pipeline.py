@@ -93,14 +93,14 @@ def test_speech_in_both_directions(node: httpx.Client) -> None:
     assert set(result["services"]) == {"asr", "repair", "nmt", "tts"}
     assert result["timings"]["total_ms"] > result["timings"]["asr_ms"] > 0
 
-    spoken = node.post("/v1/jobs", json={  # English speech from the English voice itself
+    spoken = node.post("/v1/jobs", json={  # English speech from the English voice, as Opus
         "src_lang": "zh", "tgt_lang": "en", "text": "请在周五之前把报告发给我。",
-        "session_id": "voice",
+        "session_id": "voice", "output_format": "opus",
     }).json()  # fmt: skip
-    assert spoken["audio"], spoken
+    assert spoken["audio"] and spoken["audio_format"] == "opus", spoken
     result = run_job(
-        node, src_lang="en", tgt_lang="zh", audio=spoken["audio"], want_audio=False,
-        session_id="en-zh",
+        node, src_lang="en", tgt_lang="zh", audio=spoken["audio"], audio_format="opus",
+        want_audio=False, session_id="en-zh",
     )  # fmt: skip
     assert "friday" in result["text_asr"].lower() and "report" in result["text_asr"].lower()
     assert "报告" in result["text_translated"] and "周五" in result["text_translated"]
