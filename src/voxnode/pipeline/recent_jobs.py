@@ -17,16 +17,16 @@ class RecentJob:
     result: JobResult
     """The result without its audio."""
     route: str | None = None
-    """Where the job ran, "local" or "cloud", once the node routes jobs between them
-    (hybrid routing); None while every job runs here."""
+    """"cloud" when any stage went to a cloud backend, "local" when every routed stage ran
+    here; None for a job that reached no routed stage."""
 
 
 class RecentJobs:
     def __init__(self, size: int):
         self._jobs: collections.deque[RecentJob] = collections.deque(maxlen=size)
 
-    def record(self, result: JobResult, *, at: float, route: str | None = None) -> RecentJob:
-        kept = RecentJob(at, result.model_copy(update={"audio": None}, deep=True), route)
+    def record(self, result: JobResult, *, at: float) -> RecentJob:
+        kept = RecentJob(at, result.model_copy(update={"audio": None}, deep=True), _route(result))
         self._jobs.append(kept)
         return kept
 
@@ -43,3 +43,10 @@ class RecentJobs:
 
     def __len__(self) -> int:
         return len(self._jobs)
+
+
+def _route(result: JobResult) -> str | None:
+    went = set(result.routes.values())
+    if not went:
+        return None
+    return "cloud" if "cloud" in went else "local"

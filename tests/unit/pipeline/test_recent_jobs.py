@@ -30,11 +30,14 @@ def test_the_kept_copy_does_not_follow_the_original() -> None:
     assert kept.result.reason_codes == [] and original.audio == "UklGRg=="
 
 
-def test_routes_are_counted_once_jobs_report_them() -> None:
+def test_a_job_is_cloud_when_any_stage_went_to_the_cloud() -> None:
     recent = RecentJobs(10)
-    recent.record(result(0), at=0.0)
-    assert recent.routes() == {}  # today: no job reports a route
-    recent.record(result(1), at=1.0, route="local")
-    recent.record(result(2), at=2.0, route="cloud")
-    recent.record(result(3), at=3.0, route="local")
+    assert recent.record(result(0), at=0.0).route is None  # no routed stage
+    assert recent.routes() == {}
+    for index, routes in enumerate(
+        [{"asr": "local", "nmt": "local"}, {"asr": "local", "nmt": "cloud"}, {"tts": "local"}],
+        start=1,
+    ):
+        recent.record(result(index).model_copy(update={"routes": routes}), at=float(index))
+    assert [job.route for job in recent.latest()] == ["local", "cloud", "local", None]
     assert recent.routes() == {"local": 2, "cloud": 1}

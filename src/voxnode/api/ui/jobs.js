@@ -11,7 +11,7 @@ export function startJobs() {
     routing.textContent = !jobs.length ? "No jobs yet: try one above."
       : counted.length
         ? "Routing: " + counted.map(([route, n]) => `${route} ${n}`).join(", ") + ` (of the last ${jobs.length} jobs)`
-        : `Routing: every one of the last ${jobs.length} jobs ran on this node (no job reports a local/cloud route yet).`;
+        : `Routing: every one of the last ${jobs.length} jobs ran on this node (none reached a routed stage).`;
     rows.replaceChildren(...jobs.map((j) => {
       const t = j.timings;
       return el("tr", { dataset: { job: j.job_id } },
