@@ -1,4 +1,5 @@
-"""/v1/kb: knowledge bases (create, list, show, delete, import, delete a document, query).
+"""/v1/kb: knowledge bases (create, list, show, delete, import, delete a document, query,
+chat: a question answered by the LLM host from the base's passages, with citations).
 
 An import takes a path on the node's machine (a JSON body, KbImportRequest) or the file
 itself as the raw body (any other content type, `?filename=NAME.ext` and the same options
@@ -15,11 +16,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from voxnode.api import kb_operations
+from voxnode.api import kb_chat, kb_operations
 from voxnode.api.kb_operations import ImportSource
 from voxnode.api.node_state import NodeState, node_state
+from voxnode.api.openai_routes import llm_deadline
 from voxnode.contracts.errors import BadInputError, NotReadyError, VoxnodeError
 from voxnode.contracts.knowledge import (
+    KbChatAnswer,
+    KbChatRequest,
     KbCreateRequest,
     KbDetail,
     KbImportReport,
@@ -80,6 +84,14 @@ async def query_base(
     name: str, body: KbQueryRequest, kb: KnowledgeManager = Depends(knowledge)
 ) -> KbQueryResponse:
     return await kb_operations.query(kb, name, body)
+
+
+@router.post("/{name}/chat")
+async def chat_with_base(
+    name: str, body: KbChatRequest, node: NodeState = Depends(node_state),
+    kb: KnowledgeManager = Depends(knowledge),
+) -> KbChatAnswer:  # fmt: skip
+    return await kb_chat.chat(kb, node.client, node.routes, name, body, deadline=llm_deadline(node))
 
 
 @router.post("/{name}/import", response_model=None)

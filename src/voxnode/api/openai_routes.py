@@ -33,7 +33,8 @@ from voxnode.contracts.openai import (
 )
 from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
-from voxnode.routing.route_rules import Override, Route, RouteReason, estimate_tokens
+from voxnode.pipeline.llm_generation import generate_whole, llm_decision
+from voxnode.routing.route_rules import Override, Route, RouteReason
 
 router = APIRouter(tags=["openai"])
 SERVICE_HEADER = "X-VoxNode-Service"
@@ -41,7 +42,7 @@ ROUTE_HEADER = "X-VoxNode-Route"
 """Asked for in a request (local, cloud, auto); answered as "<local|cloud>; reason=..."."""
 
 
-def _deadline(node: NodeState) -> float:
+def llm_deadline(node: NodeState) -> float:
     return time.monotonic() + node.settings.pipeline.llm_timeout_ms / 1000
 
 
@@ -50,18 +51,10 @@ async def _generate(
     answer: type[ChatCompletion] | type[Completion], wanted_route: str | None,
 ) -> Response:  # fmt: skip
     started = time.monotonic()
-    client, deadline = node.client, _deadline(node)
-    texts = (
-        [m.content for m in body.messages]
-        if isinstance(body, ChatCompletionRequest)
-        else [body.prompt]
-    )
+    client, deadline = node.client, llm_deadline(node)
     override = body.route or _override(wanted_route)
-    facts = node.routes.facts(
-        RouteStage.LLM, body, [], override=override, context_tokens=estimate_tokens(texts)
-    )
-    decision = node.routes.decide(RouteStage.LLM, facts)
     if body.stream:
+        decision = llm_decision(node.routes, body, override)
         first_ms = node.settings.pipeline.llm_first_token_timeout_ms
         reply = await client.stream(
             ServiceType.LLM, [], body, deadline=deadline,
@@ -73,8 +66,9 @@ async def _generate(
             media_type="text/event-stream",
             headers=_route_headers(reply.service_id, reply.route, reason),
         )  # fmt: skip
-    whole = await client.call(ServiceType.LLM, [], body, answer, deadline=deadline, route=decision)
-    reason = node.routes.record(RouteStage.LLM, decision, whole.route)
+    whole, reason = await generate_whole(
+        client, node.routes, body, answer, deadline=deadline, override=override
+    )
     answered_s = time.monotonic() - started
     node.monitor.record_llm(LlmTiming(False, answered_s, answered_s, whole.body.usage))
     return JSONResponse(
@@ -133,7 +127,7 @@ async def completions(
 @router.post("/v1/score")
 async def score(body: ScoreRequest, node: NodeState = Depends(node_state)) -> ScoreResponse:
     reply = await node.client.call(
-        ServiceType.LLM, [], body, ScoreResponse, deadline=_deadline(node)
+        ServiceType.LLM, [], body, ScoreResponse, deadline=llm_deadline(node)
     )
     return reply.body
 

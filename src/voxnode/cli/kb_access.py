@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import httpx
 
-from voxnode.api import kb_operations
+from voxnode.api import kb_chat, kb_operations
 from voxnode.contracts.errors import ErrorBody, VoxnodeError
 from voxnode.contracts.knowledge import (
+    KbChatAnswer,
+    KbChatRequest,
     KbCreateRequest,
     KbDetail,
     KbImportReport,
@@ -28,7 +31,7 @@ from voxnode.contracts.node_settings import NodeSettings
 from voxnode.knowledge.import_plan import ImportProgress
 from voxnode.knowledge.knowledge_manager import KnowledgeManager
 from voxnode.knowledge.node_knowledge import open_node_knowledge
-from voxnode.pipeline.node_pipeline import open_node_pipeline
+from voxnode.pipeline.node_pipeline import NodePipeline, open_node_pipeline
 
 OnProgress = Callable[[ImportProgress], None]
 
@@ -43,11 +46,14 @@ class KbAccess(Protocol):
         self, name: str, body: KbImportRequest, progress: OnProgress | None
     ) -> KbImportReport: ...
     async def query(self, name: str, body: KbQueryRequest) -> KbQueryResponse: ...
+    async def chat(self, name: str, body: KbChatRequest) -> KbChatAnswer: ...
 
 
 class LocalKb:
-    def __init__(self, kb: KnowledgeManager):
+    def __init__(self, kb: KnowledgeManager, pipeline: NodePipeline, settings: NodeSettings):
         self._kb = kb
+        self._pipeline = pipeline
+        self._llm_timeout_s = settings.pipeline.llm_timeout_ms / 1000
 
     async def create(self, body: KbCreateRequest) -> KbInfo:
         await self._kb.create(body.name, description=body.description)
@@ -73,6 +79,13 @@ class LocalKb:
 
     async def query(self, name: str, body: KbQueryRequest) -> KbQueryResponse:
         return await kb_operations.query(self._kb, name, body)
+
+    async def chat(self, name: str, body: KbChatRequest) -> KbChatAnswer:
+        deadline = time.monotonic() + self._llm_timeout_s
+        pipeline = self._pipeline
+        return await kb_chat.chat(
+            self._kb, pipeline.client, pipeline.routes, name, body, deadline=deadline
+        )
 
 
 class ApiKb:
@@ -138,6 +151,10 @@ class ApiKb:
         answer = await self._call("POST", f"/v1/kb/{name}/query", body.model_dump())
         return KbQueryResponse.model_validate(answer)
 
+    async def chat(self, name: str, body: KbChatRequest) -> KbChatAnswer:
+        answer = await self._call("POST", f"/v1/kb/{name}/chat", body.model_dump())
+        return KbChatAnswer.model_validate(answer)
+
 
 @contextlib.asynccontextmanager
 async def open_kb_access(settings: NodeSettings, node_url: str | None) -> AsyncIterator[KbAccess]:
@@ -155,4 +172,4 @@ async def open_kb_access(settings: NodeSettings, node_url: str | None) -> AsyncI
                 "knowledge bases need the 'knowledge' extra: pip install 'voxnode[knowledge]'",
                 code="KB_UNAVAILABLE",
             )
-        yield LocalKb(kb)
+        yield LocalKb(kb, pipeline, local)

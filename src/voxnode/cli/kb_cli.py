@@ -1,4 +1,4 @@
-"""`voxnode kb create|import|list|show|query|rm`: knowledge bases, through the running node's
+"""`voxnode kb create|import|list|show|query|chat|rm`: knowledge bases, through the running node's
 API when one runs on the home, else on the home directly (the installed embedding service,
 e.g. packages/embed-e5, is started on demand for imports and queries)."""
 
@@ -16,7 +16,12 @@ import typer
 from voxnode.cli.cli_support import HomeOption, JsonOption, cli_errors, print_result, settings_for
 from voxnode.cli.kb_access import KbAccess, open_kb_access
 from voxnode.cli.node_client import find_node
-from voxnode.contracts.knowledge import KbCreateRequest, KbImportRequest, KbQueryRequest
+from voxnode.contracts.knowledge import (
+    KbChatRequest,
+    KbCreateRequest,
+    KbImportRequest,
+    KbQueryRequest,
+)
 from voxnode.knowledge.import_plan import ImportProgress
 
 kb_app = typer.Typer(help="Knowledge bases: import documents, ask questions", no_args_is_help=True)
@@ -128,6 +133,32 @@ def query(
             f"(chunk {hit.position}{f', page {hit.page}' if hit.page else ''})\n   "
             + hit.text[:200].replace("\n", " ")
         )
+    print_result(answer.model_dump(), as_json, "\n".join(lines))
+
+
+@kb_app.command("chat")
+@cli_errors
+def chat(
+    name: str, question: str, top_k: int = typer.Option(5, help="Passages to give the model"),
+    min_cosine: float | None = typer.Option(None, help="Leave out passages under this cosine"),
+    model: str = typer.Option("default", help="A catalog LLM id (default: the host's)"),
+    route: str | None = typer.Option(None, help="local | cloud | auto (default: the rules)"),
+    home: Path | None = HomeOption, as_json: bool = JsonOption,
+) -> None:  # fmt: skip
+    """Ask the LLM host a question answered from the base, with numbered citations."""
+    body = KbChatRequest.model_validate(
+        {"question": question, "top_k": top_k, "min_cosine": min_cosine, "model": model,
+         "route": route}
+    )  # fmt: skip
+    answer = with_kb(home, lambda kb: kb.chat(name, body))
+    lines = [answer.answer, ""]
+    for citation in answer.citations:
+        mark = "*" if citation.cited else " "
+        where = (
+            f"{citation.title or citation.doc_id} ({citation.source}, chunk {citation.position})"
+        )
+        lines.append(f"{mark}[{citation.number}] {where}")
+    lines.append(f"{answer.route} ({answer.route_reason}), {answer.took_ms:.0f} ms")
     print_result(answer.model_dump(), as_json, "\n".join(lines))
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from voxnode.contracts.openai import DEFAULT_MODEL, ChatMessageIn, UsageOut
+
 
 class KbCreateRequest(BaseModel):
     name: str = Field(min_length=2, max_length=63)
@@ -104,4 +106,58 @@ class KbQueryResponse(BaseModel):
     query_language: str
     weights: dict[str, float]
     hits: list[KbHit]
+    took_ms: float
+
+
+class KbChatRequest(BaseModel):
+    """POST /v1/kb/{name}/chat: a question answered by the LLM host from the base's passages."""
+
+    question: str = Field(min_length=1, max_length=4000)
+    history: list[ChatMessageIn] = Field([], max_length=40)
+    """Earlier turns (user and assistant), oldest first; the passages are found for the
+    question alone."""
+    top_k: int = Field(5, ge=1, le=20)
+    min_cosine: float | None = Field(None, ge=-1, le=1)
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    context_tokens: int = Field(1500, ge=50, le=16000)
+    """Passages beyond this many (estimated) tokens are left out, the lowest ranked first."""
+    model: str = DEFAULT_MODEL
+    max_tokens: int = Field(400, ge=1, le=4096)
+    temperature: float = Field(0.2, ge=0, le=2)
+    route: Literal["local", "cloud", "auto"] | None = None
+
+
+class KbCitation(BaseModel):
+    number: int
+    """The [n] the passage had in the prompt and has in the answer."""
+    cited: bool
+    """The answer cites it."""
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    source: str
+    position: int
+    page: int | None
+    cosine: float
+    text: str
+
+
+class KbChatAnswer(BaseModel):
+    base: str
+    question: str
+    answer: str
+    """The model's answer; [n] markers that name no passage are taken out."""
+    citations: list[KbCitation]
+    """Every passage the model was given, in prompt order, each marked cited or not."""
+    dropped_markers: list[int]
+    """[n] markers the answer held that named no passage (removed from `answer`)."""
+    grounded: bool
+    """False when no passage was found: the model was told so and asked to say it."""
+    model: str
+    usage: UsageOut | None
+    service_id: str
+    route: str
+    route_reason: str
+    retrieval_ms: float
     took_ms: float

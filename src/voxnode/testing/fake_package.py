@@ -35,6 +35,8 @@ class FakeKnobs:
     request_log: str | None = None
     """A file the service appends `<path>\\n` to when each /v1/* POST starts (before the
     slow_ms sleep): proof that a request reached it, and when."""
+    body_log: str | None = None
+    """A file the service appends {"path", "body"} of each /v1/* POST to (one JSON line)."""
     words_per_s: float = 0.0
     """/v1/transcribe hears as many of the transcript's words as the audio lasts times this
     (0: all of them): repeated decodes of a growing recording give growing hypotheses."""
@@ -61,6 +63,7 @@ class FakeKnobs:
             "FAKE_TRANSCRIPT": self.transcript,
             "FAKE_FAIL_STATUS": str(self.fail_status) if self.fail_status else None,
             "FAKE_REQUEST_LOG": self.request_log,
+            "FAKE_BODY_LOG": self.body_log,
         }
         env.update({key: value for key, value in optional.items() if value is not None})
         env.update(self.extra_env)

@@ -18,6 +18,7 @@ Knobs (environment variables):
   FAKE_REQUEST_LOG     append "<path>\\n" to this file (flushed) when each /v1/* POST starts,
                        before FAKE_SLOW_MS and FAKE_CRASH_AFTER act; "<path> aborted" when
                        the caller of a stream went away before its end
+  FAKE_BODY_LOG        append {"path", "body"} of each /v1/* POST to this file, one JSON line
   FAKE_WORDS_PER_S     /v1/transcribe hears only the transcript's words this audio can hold
                        (its length x this rate): a growing recording, a growing transcript
   FAKE_PIECE_MS        /v1/translate/stream waits this long before each piece
@@ -63,6 +64,7 @@ class FakeState:
         self.transcript = os.environ.get("FAKE_TRANSCRIPT", "hello world")
         self.fail_status = int(os.environ.get("FAKE_FAIL_STATUS", "0") or 0)
         self.request_log = os.environ.get("FAKE_REQUEST_LOG")
+        self.body_log = os.environ.get("FAKE_BODY_LOG")
         self.words_per_s = float(os.environ.get("FAKE_WORDS_PER_S", "0") or 0)
         self.piece_s = float(os.environ.get("FAKE_PIECE_MS", "0") or 0) / 1000
 
@@ -73,6 +75,17 @@ class FakeState:
         with self.lock, open(self.request_log, "a", encoding="utf-8") as log:
             log.write(path + "\n")
             log.flush()
+
+    def note_body(self, path: str, raw: bytes) -> None:
+        if not self.body_log or not path.startswith("/v1/"):
+            return
+        try:
+            body: Any = json.loads(raw or b"{}")
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        line = json.dumps({"path": path, "body": body}, ensure_ascii=False)
+        with self.lock, open(self.body_log, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     def heard(self, audio_bytes: int, sample_rate: int) -> str:
         if not self.words_per_s:
@@ -298,6 +311,7 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             state.note_request(self.path)
             length = int(self.headers.get("Content-Length", "0") or 0)
             raw = self.rfile.read(length) if length else b"{}"
+            state.note_body(self.path, raw)
             with state.lock:
                 state.requests += 1
                 count = state.requests

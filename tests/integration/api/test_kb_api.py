@@ -169,3 +169,42 @@ def test_knowledge_base_routes(node: TestClient, tmp_path: Path) -> None:
     assert_error(bad, 400, "UNSUPPORTED_FORMAT")
     assert node.delete("/v1/kb/support").status_code == 204
     assert node.get("/v1/kb").json() == {"bases": []}
+
+
+def test_chat_over_a_base_cites_the_passages_it_was_given(node: TestClient, tmp_path: Path) -> None:
+    """Retrieval chat: the base's passages go numbered into the LLM host's prompt (a fake
+    host logs what it was sent), the answer's markers are checked against them."""
+    from voxnode.testing.fake_package import FakeKnobs, write_fake_package
+
+    faq = tmp_path / "faq.json"
+    faq.write_text(json.dumps(FAQ, ensure_ascii=False), encoding="utf-8")
+    assert node.post("/v1/kb", json={"name": "desk"}).status_code == 201
+    assert node.post("/v1/kb/desk/import", json={"path": str(faq)}).status_code == 200
+    log = tmp_path / "llm-bodies.jsonl"
+    knobs = FakeKnobs(body_log=str(log), extra_env={"FAKE_REPLY": "七天内可以退款 [1]，见 [7] 。"})
+    package = write_fake_package(tmp_path / "llm", service_id="llm-fake", service_type="llm",
+                                 lang=None, knobs=knobs)  # fmt: skip
+    assert node.post("/v1/services", json={"source": str(package)}).status_code == 201
+    wait_state(node, "llm-fake", "ready", timeout_s=60)
+
+    answer = node.post("/v1/kb/desk/chat", json={"question": "怎么申请退款？", "top_k": 2})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["answer"] == "七天内可以退款 [1]，见。" and body["dropped_markers"] == [7]
+    first = body["citations"][0]
+    assert (first["number"], first["doc_id"], first["cited"]) == (1, "refund", True)
+    assert [c["cited"] for c in body["citations"][1:]] == [False] * (len(body["citations"]) - 1)
+    assert body["grounded"] and (body["route"], body["service_id"]) == ("local", "llm-fake")
+    sent = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    [chat] = [row["body"] for row in sent if row["path"] == "/v1/chat/completions"]
+    prompt = chat["messages"][-1]["content"]
+    assert prompt.startswith("Passages:") and "[1] 退款政策\ntext: 订单签收后七天内" in prompt
+    assert prompt.rstrip().endswith("Question: 怎么申请退款？")
+
+    nothing = node.post(
+        "/v1/kb/desk/chat", json={"question": "What is the weather?", "min_cosine": 0.99}
+    ).json()
+    assert not nothing["grounded"] and nothing["citations"] == []
+    assert nothing["dropped_markers"] == [1, 7]  # no passage, so every marker is dropped
+    assert_error(node.post("/v1/kb/nope/chat", json={"question": "x"}), 404, "UNKNOWN_KB")
+    assert node.delete("/v1/services/llm-fake").status_code in (200, 204)

@@ -13,6 +13,7 @@ from voxnode.contracts.node_settings import PackageSettings
 from voxnode.packages.node_home import NodeHome
 from voxnode.packages.package_installer import PackageInstaller
 from voxnode.testing import run_node_process
+from voxnode.testing.fake_package import FakeKnobs, write_fake_package
 from voxnode.testing.node_runner import run_cli as voxnode
 
 pytest.importorskip("chromadb")
@@ -72,6 +73,13 @@ def test_kb_commands_on_the_home_directly(home: Path, faq: Path, tmp_path: Path)
     assert "refund  退款政策" in ok(home, "kb", "show", "docs")
     text = ok(home, "kb", "query", "docs", "When does the help desk open?", "--top-k", "1")
     assert "1. [" in text and "hours Opening hours" in text
+    fake_llm = write_fake_package(
+        tmp_path / "llm", service_id="llm-fake", service_type="llm", lang=None,
+        knobs=FakeKnobs(extra_env={"FAKE_REPLY": "It opens at nine [1]."}),
+    )  # fmt: skip
+    PackageInstaller(NodeHome(home), PackageSettings()).install(str(fake_llm))
+    chat = ok(home, "kb", "chat", "docs", "When does the help desk open?", "--top-k", "2")
+    assert chat.startswith("It opens at nine [1].") and "*[1] Opening hours" in chat
     assert "deleted vpn from docs" in ok(home, "kb", "rm", "docs", "--doc", "vpn")
     assert "deleted docs" in ok(home, "kb", "rm", "docs")
 
