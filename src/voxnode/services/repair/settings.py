@@ -22,6 +22,9 @@ class ZhMargins(BaseModel):
     tone_penalty: float = 1.0
     long_word_bonus: float = 1.5
     """A 3-4 character dictionary word made out of a window that is not one (会议是 -> 会议室)."""
+    island_bonus: float = 0.0
+    """A 2-character window both of whose characters belong to no dictionary word of the
+    sentence (证份 in 翻译证份合同) replaced by a word: a likely non-word, made cheaper."""
     max_edits: int = 4
     fuzzy_pinyin: bool = True
     """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""

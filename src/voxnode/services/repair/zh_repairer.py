@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -139,6 +139,7 @@ class ZhRepairer:
                 if other != char and other in lexicon.common:
                     yield i, char, other, m.tone_penalty
         sounds = [_toneless(c) if is_han(c) else None for c in text]
+        islands = _islands(text, lexicon.words) if m.island_bonus else set()
         for size in (2, 3, 4):
             for i in range(len(text) - size + 1):
                 key = sounds[i : i + size]
@@ -156,6 +157,8 @@ class ZhRepairer:
                         penalty += m.known_word_penalty
                     elif size >= 3:
                         penalty -= m.long_word_bonus
+                    elif i in islands and i + 1 in islands:
+                        penalty -= m.island_bonus
                     penalty += sum(
                         m.tone_penalty for k in changed if _tone(word[k]) != _tone(window[k])
                     )
@@ -173,6 +176,16 @@ class ZhRepairer:
             for other, cost in fuzzy_alternatives(syllable):
                 for word in by_pinyin.get((*key[:k], other, *key[k + 1 :]), ()):
                     yield word, cost * self.margins.fuzzy_weight
+
+
+def _islands(text: str, words: Container[str]) -> set[int]:
+    """Positions of Han characters that no 2-4 character dictionary word of the text covers."""
+    covered: set[int] = set()
+    for size in (2, 3, 4):
+        for start in range(len(text) - size + 1):
+            if text[start : start + size] in words:
+                covered.update(range(start, start + size))
+    return {i for i, c in enumerate(text) if is_han(c) and i not in covered}
 
 
 def _in_name(text: str, i: int) -> bool:
