@@ -24,8 +24,9 @@ from voxnode.pipeline.stage_routes import StageRoutes
 
 async def chat(
     kb: KnowledgeManager, client: ServiceClient, routes: StageRoutes, name: str,
-    body: KbChatRequest, *, deadline: float,
+    body: KbChatRequest, *, timeout_s: float,
 ) -> KbChatAnswer:  # fmt: skip
+    """`timeout_s` bounds the answer; its clock starts once the passages are found."""
     started = time.monotonic()
     base = await kb.get(name)
     hits = await base.query(
@@ -38,8 +39,9 @@ async def chat(
         max_tokens=body.max_tokens, temperature=body.temperature,
     )  # fmt: skip
     reply, reason = await generate_whole(
-        client, routes, request, ChatCompletion, deadline=deadline, override=body.route
-    )
+        client, routes, request, ChatCompletion, deadline=retrieved + timeout_s,
+        override=body.route,
+    )  # fmt: skip
     text, cited, dropped = checked_citations(
         reply.body.choices[0].message.content if reply.body.choices else "", len(passages)
     )

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 
 from voxnode.api import kb_chat, kb_operations
 from voxnode.api.kb_operations import ImportSource
+from voxnode.api.llm_timing import LlmTiming
 from voxnode.api.node_state import NodeState, node_state
-from voxnode.api.openai_routes import llm_deadline
 from voxnode.contracts.errors import BadInputError, NotReadyError, VoxnodeError
 from voxnode.contracts.knowledge import (
     KbChatAnswer,
@@ -91,7 +91,13 @@ async def chat_with_base(
     name: str, body: KbChatRequest, node: NodeState = Depends(node_state),
     kb: KnowledgeManager = Depends(knowledge),
 ) -> KbChatAnswer:  # fmt: skip
-    return await kb_chat.chat(kb, node.client, node.routes, name, body, deadline=llm_deadline(node))
+    answer = await kb_chat.chat(
+        kb, node.client, node.routes, name, body,
+        timeout_s=node.settings.pipeline.llm_timeout_ms / 1000,
+    )  # fmt: skip
+    answered_s = (answer.took_ms - answer.retrieval_ms) / 1000
+    node.monitor.record_llm(LlmTiming(False, answered_s, answered_s, answer.usage))
+    return answer
 
 
 @router.post("/{name}/import", response_model=None)

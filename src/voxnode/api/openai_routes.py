@@ -42,7 +42,7 @@ ROUTE_HEADER = "X-VoxNode-Route"
 """Asked for in a request (local, cloud, auto); answered as "<local|cloud>; reason=..."."""
 
 
-def llm_deadline(node: NodeState) -> float:
+def _deadline(node: NodeState) -> float:
     return time.monotonic() + node.settings.pipeline.llm_timeout_ms / 1000
 
 
@@ -51,7 +51,7 @@ async def _generate(
     answer: type[ChatCompletion] | type[Completion], wanted_route: str | None,
 ) -> Response:  # fmt: skip
     started = time.monotonic()
-    client, deadline = node.client, llm_deadline(node)
+    client, deadline = node.client, _deadline(node)
     override = body.route or _override(wanted_route)
     if body.stream:
         decision = llm_decision(node.routes, body, override)
@@ -127,7 +127,7 @@ async def completions(
 @router.post("/v1/score")
 async def score(body: ScoreRequest, node: NodeState = Depends(node_state)) -> ScoreResponse:
     reply = await node.client.call(
-        ServiceType.LLM, [], body, ScoreResponse, deadline=llm_deadline(node)
+        ServiceType.LLM, [], body, ScoreResponse, deadline=_deadline(node)
     )
     return reply.body
 

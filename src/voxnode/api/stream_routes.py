@@ -125,7 +125,7 @@ async def _receive(
                 return
             if message.get("bytes") is not None:
                 if ending is None:
-                    await session.feed(message["bytes"])
+                    await _feed(session, message["bytes"], outbox)
                 continue
             try:
                 parsed = client_message.validate_json(message.get("text") or "")
@@ -134,9 +134,11 @@ async def _receive(
                 continue
             if isinstance(parsed, StreamAudio) and ending is None:
                 try:
-                    await session.feed(base64.b64decode(parsed.data, validate=True))
+                    data = base64.b64decode(parsed.data, validate=True)
                 except (binascii.Error, ValueError):
                     await outbox.put(error_event(BadInputError("audio data must be base64")))
+                else:
+                    await _feed(session, data, outbox)
             elif isinstance(parsed, StreamEnd) and ending is None:
                 ending = asyncio.create_task(_finish(session, outbox))
             elif isinstance(parsed, StreamCancel):
@@ -146,6 +148,17 @@ async def _receive(
             ending.cancel()
         if ending is not None:
             await asyncio.gather(ending, return_exceptions=True)
+
+
+async def _feed(
+    session: StreamSession, data: bytes, outbox: asyncio.Queue[BaseModel | None]
+) -> None:
+    """Audio in; a frame that does not decode (a corrupt Opus packet) is reported and
+    skipped, as a bad base64 message is: the stream and its utterances go on."""
+    try:
+        await session.feed(data)
+    except BadInputError as exc:
+        await outbox.put(error_event(exc))
 
 
 async def _finish(session: StreamSession, outbox: asyncio.Queue[BaseModel | None]) -> None:
@@ -191,6 +204,9 @@ async def _job_events(node: NodeState, request: JobRequest) -> AsyncIterator[byt
             )
         except VoxnodeError as exc:
             await emit(error_event(exc, request.utterance_index))
+        except Exception as exc:  # a bug must not end the events without a word
+            log.exception("streamed job failed")
+            await emit(error_event(VoxnodeError(str(exc)), request.utterance_index))
         finally:
             await queue.put(None)
 

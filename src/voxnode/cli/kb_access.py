@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -81,10 +80,9 @@ class LocalKb:
         return await kb_operations.query(self._kb, name, body)
 
     async def chat(self, name: str, body: KbChatRequest) -> KbChatAnswer:
-        deadline = time.monotonic() + self._llm_timeout_s
         pipeline = self._pipeline
         return await kb_chat.chat(
-            self._kb, pipeline.client, pipeline.routes, name, body, deadline=deadline
+            self._kb, pipeline.client, pipeline.routes, name, body, timeout_s=self._llm_timeout_s
         )
 
 

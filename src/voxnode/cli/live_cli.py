@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -71,6 +72,8 @@ async def _live(
     home: Path, start: StreamStart, pcm: bytes | None, speed: float, on_event: OnEvent
 ) -> None:
     stop = asyncio.Event()
+    if pcm is None:
+        _first_ctrl_c_ends_the_input(stop)
     source = wav_chunks(pcm, start.sample_rate, speed) if pcm is not None else (
         microphone_chunks(stop)
     )  # fmt: skip
@@ -81,6 +84,19 @@ async def _live(
         return
     async with local_node(settings_for(home)) as local:
         await _in_process(local, start, source, on_event)
+
+
+def _first_ctrl_c_ends_the_input(stop: asyncio.Event) -> None:
+    """The first Ctrl-C ends the microphone (the utterance being spoken is still translated
+    and `done` awaited); a second one aborts."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no such handlers
+        loop.add_signal_handler(signal.SIGINT, first)
 
 
 async def _over_websocket(

@@ -14,6 +14,7 @@ audio, result) leave in utterance order, each utterance's after the one before i
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -33,8 +34,11 @@ class StreamStart(_ClientMessage):
     src_lang: str = Field(min_length=2)
     """A code (the VAD cuts utterances; the ASR is told this language)."""
     tgt_lang: str = Field(min_length=2)
-    session_id: str = Field("stream", min_length=1, max_length=128)
-    """The pipeline session (translation context, dedup, utterance order)."""
+    session_id: str = Field(
+        default_factory=lambda: f"stream-{uuid.uuid4().hex[:12]}", min_length=1, max_length=128
+    )
+    """The pipeline session (translation context, dedup, utterance order); by default one
+    of this stream's own."""
     audio_format: Literal["pcm16", "opus"] = "pcm16"
     sample_rate: int = Field(16000, ge=8000, le=48000)
     """Of the PCM16 frames; Opus frames decode at this rate (8, 12, 16, 24 or 48 kHz)."""

@@ -23,7 +23,11 @@ NO_PASSAGES = (
     "The knowledge base has no passage about this question. Say that it does not answer "
     "this question; do not answer from memory. Answer in the language of the question."
 )
-_MARKERS = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_MARKERS = re.compile(
+    r"(?P<lead>[ \t]*)[\[【]\s*(?P<numbers>\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]"
+    r"(?P<trail>[ \t]+(?=[.,;:!?。，；：！？]))?"
+)
+"""[1], [1, 2], 【1】: one or two digits each (a year or [1,000] is no citation)."""
 
 
 def passages_within(hits: Sequence[RetrievedChunk], budget_tokens: int) -> list[RetrievedChunk]:
@@ -74,18 +78,20 @@ def _heading(hit: RetrievedChunk) -> str:
 
 
 def checked_citations(answer: str, count: int) -> tuple[str, list[int], list[int]]:
-    """(the answer with markers naming no passage removed, the passage numbers it cites in
-    order of first mention, the numbers it named that are no passage)."""
+    """(the answer with markers naming no passage removed, with the space they leave, the
+    passage numbers it cites in order of first mention, the numbers it named that are no
+    passage). Nothing else of the answer is touched."""
     cited: list[int] = []
     dropped: list[int] = []
 
     def keep_valid(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,，、]\s*", match.group(1))]
+        numbers = [int(n) for n in re.split(r"\s*[,，、]\s*", match.group("numbers"))]
         valid = [n for n in numbers if 1 <= n <= count]
         dropped.extend(n for n in numbers if not 1 <= n <= count and n not in dropped)
         cited.extend(n for n in valid if n not in cited)
-        return "".join(f"[{n}]" for n in valid)
+        if not valid:
+            return ""
+        markers = "".join(f"[{n}]" for n in valid)
+        return match.group("lead") + markers + (match.group("trail") or "")
 
-    text = _MARKERS.sub(keep_valid, answer)
-    text = re.sub(r"[ \t]+([.,;:!?。，；：！？])", r"\1", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip(), cited, dropped
+    return _MARKERS.sub(keep_valid, answer).strip(), cited, dropped

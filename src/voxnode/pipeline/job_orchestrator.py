@@ -119,9 +119,14 @@ class JobOrchestrator:
     def settings(self) -> PipelineSettings:
         return self._settings
 
-    def next_index(self, session_id: str) -> int:
-        """The utterance index the session's next job gets unless it names one."""
-        return self._sessions.get(session_id).next_index
+    def reserve_index(self, session_id: str) -> int:
+        """The session's next utterance index, taken now: a job that names it runs in its
+        place, and no other job of the session gets it (a stream's utterance, reserved when
+        its speech starts)."""
+        session = self._sessions.get(session_id)
+        index = session.next_index
+        session.next_index += 1
+        return index
 
     async def run(
         self, request: JobRequest, on_asr: OnAsr | None = None, *,
@@ -247,7 +252,9 @@ class JobOrchestrator:
         languages = [] if auto else [result.src_lang]
         decision = self._decide(run, RouteStage.ASR, transcribe, languages)
         try:
-            early = await run.stream.transcribed(transcribe) if run.stream else None
+            # a stream's early or prefix decodes ran here: used only when the ASR goes local
+            local = decision.first is Route.LOCAL
+            early = await run.stream.transcribed(transcribe) if run.stream and local else None
             reply = early or await self._client.call(
                 ServiceType.ASR, languages, transcribe, TranscribeResponse,
                 deadline=started + self._settings.asr_timeout_ms / 1000, route=decision,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from voxnode.pipeline.voice_activity import VoiceActivity as Vad
 
 Emit = Callable[[BaseModel], Awaitable[None]]
 Transcript = Reply[TranscribeResponse]
+
+log = logging.getLogger(__name__)
 
 
 def frames(ms: float) -> int:
@@ -111,7 +114,6 @@ class StreamSession:
         self._order = UtteranceOrder(emit)
         self._current: _Utterance | None = None
         self._count = 0
-        self._base_index = jobs.next_index(start.session_id)
         self._jobs_running: set[asyncio.Task[None]] = set()
         self._decodes: set[asyncio.Task[Transcript | None]] = set()
 
@@ -150,8 +152,8 @@ class StreamSession:
         if isinstance(endpoint, SpeechStarted):
             number = self._count
             self._count += 1
-            self._current = _Utterance(number, self._base_index + number, endpoint.frame,
-                                       decoded_at=endpoint.frame)  # fmt: skip
+            index = self._jobs.reserve_index(self.start.session_id)
+            self._current = _Utterance(number, index, endpoint.frame, decoded_at=endpoint.frame)
             await self._tell_vad("speech_start", endpoint.frame, None)
             return
         utterance = self._current
@@ -195,6 +197,9 @@ class StreamSession:
                              result)  # fmt: skip
         except VoxnodeError as exc:
             await emit(self._error(utterance.index, exc.code, exc.message, exc))
+        except Exception as exc:  # a bug must not end an utterance without a word
+            log.exception("stream utterance %s failed", utterance.index)
+            await emit(self._error(utterance.index, "INTERNAL_ERROR", str(exc)))
         finally:
             await self._order.finish(utterance.number)
 

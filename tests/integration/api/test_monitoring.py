@@ -77,7 +77,8 @@ def test_jobs_are_kept_charted_and_a_slow_tts_raises_an_alert(
     recent = api.get("/v1/jobs/recent").json()
     assert [j["text_translated"] for j in recent["jobs"]] == ["zh: second one.", "zh: first one."]
     newest = recent["jobs"][0]
-    assert newest["audio"] is None and newest["route"] is None and recent["routes"] == {}
+    assert newest["audio"] is None and newest["route"] == "local"  # every stage ran here
+    assert recent["routes"] == {"local": 2}
     assert newest["services"] == {"nmt": "nmt-a", "tts": "tts-slow"}
     assert newest["timings"]["tts_ms"] >= 450 and newest["finished_at"] > 0
     assert len(api.get("/v1/jobs/recent?limit=1").json()["jobs"]) == 1

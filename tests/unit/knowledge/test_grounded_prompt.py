@@ -31,7 +31,14 @@ def chunk(text: str, title: str = "T", section: str = "") -> RetrievedChunk:
         ("七天内退款【1】。", 1, "七天内退款[1]。", [1], []),
         ("See [4] .", 2, "See.", [], [4]),
         ("No markers at all.", 3, "No markers at all.", [], []),
-        ("Year [2024] is not a passage.", 2, "Year is not a passage.", [], [2024]),
+        (
+            "Year [2024] and [1,000] are no markers.",
+            2,
+            "Year [2024] and [1,000] are no markers.",
+            [],
+            [],
+        ),
+        ("Keep  code\n    indented [1] !", 1, "Keep  code\n    indented [1] !", [1], []),
     ],
 )
 def test_markers_are_checked_against_the_passages(

@@ -76,3 +76,16 @@ def test_a_passed_deadline_stops_the_search() -> None:
 def test_transliterated_names_are_left_alone() -> None:
     lexicon = TableLexicon({"伊梅尔达": -40.0, "伊美尔达": -20.0}, {"梅": "美"})
     assert ZhRepairer(lexicon).repair("伊梅尔达").text == "伊梅尔达"
+
+
+def test_by_default_a_part_repair_is_kept() -> None:
+    scores = {"在会议是": -40.0, "在会议室": -30.0, "再会议室": -28.5}
+    outcome = repairer(scores, next_margin=4.0).repair("在会议是")
+    assert outcome.text == "在会议室" and not outcome.abstained
+
+
+def test_islands_are_characters_no_dictionary_word_covers() -> None:
+    from voxnode.services.repair.zh_repairer import _islands
+
+    assert _islands("翻译证份合同", {"翻译", "合同", "这份"}) == {2, 3}
+    assert _islands("a翻译", {"翻译"}) == set()  # not Han, or covered
