@@ -9,6 +9,7 @@ holds) and `POST /v1/llm/unload`.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from voxnode.api import kb_chat
 from voxnode.api.llm_timing import LlmTiming, StreamWatch
 from voxnode.api.node_state import NodeState, node_state
-from voxnode.contracts.errors import VoxnodeError
+from voxnode.contracts.errors import NotReadyError, VoxnodeError
 from voxnode.contracts.openai import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -33,6 +35,7 @@ from voxnode.contracts.openai import (
 )
 from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
+from voxnode.knowledge.retrieval import RetrievedChunk
 from voxnode.pipeline.llm_generation import generate_whole, llm_decision
 from voxnode.routing.route_rules import Override, Route, RouteReason
 
@@ -51,8 +54,13 @@ async def _generate(
     answer: type[ChatCompletion] | type[Completion], wanted_route: str | None,
 ) -> Response:  # fmt: skip
     started = time.monotonic()
-    client, deadline = node.client, _deadline(node)
+    client = node.client
     override = body.route or _override(wanted_route)
+    passages: list[RetrievedChunk] | None = None
+    if isinstance(body, ChatCompletionRequest) and body.knowledge_base is not None:
+        passages = await _grounding(node, body.knowledge_base, body)
+        body = kb_chat.grounded_request(body, passages)
+    deadline = _deadline(node)
     if body.stream:
         decision = llm_decision(node.routes, body, override)
         first_ms = node.settings.pipeline.llm_first_token_timeout_ms
@@ -61,8 +69,11 @@ async def _generate(
             first_byte_s=first_ms / 1000 if first_ms else None, route=decision,
         )  # fmt: skip
         reason = node.routes.record(RouteStage.LLM, decision, reply.route)
+        chunks = _sse_or_error(reply.chunks())
+        if passages is not None:
+            chunks = _citations_first(passages, chunks)
         return StreamingResponse(
-            _timed(_sse_or_error(reply.chunks()), StreamWatch(started), node),
+            _timed(chunks, StreamWatch(started), node),
             media_type="text/event-stream",
             headers=_route_headers(reply.service_id, reply.route, reason),
         )  # fmt: skip
@@ -71,10 +82,46 @@ async def _generate(
     )
     answered_s = time.monotonic() - started
     node.monitor.record_llm(LlmTiming(False, answered_s, answered_s, whole.body.usage))
-    return JSONResponse(
-        whole.body.model_dump(exclude_none=True),
-        headers=_route_headers(whole.service_id, whole.route, reason),
-    )
+    shown = whole.body.model_dump(exclude_none=True)
+    if passages is not None:
+        _cite(shown, passages)
+    return JSONResponse(shown, headers=_route_headers(whole.service_id, whole.route, reason))
+
+
+async def _grounding(
+    node: NodeState, base: str, body: ChatCompletionRequest
+) -> list[RetrievedChunk]:
+    """The passages of the chat's knowledge base for its question (its last user message)."""
+    if node.knowledge is None:
+        raise NotReadyError(
+            "knowledge bases need the 'knowledge' extra (pip install 'voxnode[knowledge]')",
+            code="KB_UNAVAILABLE",
+        )
+    question, _ = kb_chat.last_question(body.messages)
+    return await kb_chat.passages_for(node.knowledge, base, question, top_k=body.knowledge_top_k)
+
+
+def _cite(answer: dict[str, Any], passages: list[RetrievedChunk]) -> None:
+    """The answer's markers checked; `citations` and `dropped_markers` added (VoxNode)."""
+    message = answer["choices"][0]["message"] if answer.get("choices") else None
+    text, citations, dropped = kb_chat.cited(message["content"] if message else "", passages)
+    if message is not None:
+        message["content"] = text
+    answer["citations"] = [c.model_dump() for c in citations]
+    answer["dropped_markers"] = dropped
+
+
+async def _citations_first(
+    passages: list[RetrievedChunk], chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """A streamed grounded chat: first a chunk with no choices that carries `citations`
+    (every passage given, none marked cited: the answer is not written yet)."""
+    _, citations, _ = kb_chat.cited("", passages)
+    first = {"object": "chat.completion.chunk", "choices": [],
+             "citations": [c.model_dump() for c in citations]}  # fmt: skip
+    yield b"data: " + json.dumps(first, ensure_ascii=False).encode() + b"\n\n"
+    async for chunk in chunks:
+        yield chunk
 
 
 def _override(header: str | None) -> Override | None:

@@ -1,7 +1,8 @@
 """Contract 6: the OpenAI-compatible face (chat, completions, model list) and VoxNode's
 extensions, which are extra body fields that OpenAI clients send through `extra_body`.
 
-Extensions: `keep_alive` (Ollama's: a duration such as "10m" or seconds; 0 unloads the model
+Extensions: `knowledge_base` (chat answered from a knowledge base, with citations),
+`keep_alive` (Ollama's: a duration such as "10m" or seconds; 0 unloads the model
 after the answer, -1 keeps it loaded), `deadline_ms` (the node sets it), `grammar` (a
 llama.cpp GBNF grammar) and `no_cjk` (no Chinese or Japanese characters in the answer).
 `/v1/score` is an extension route: the log-likelihood of texts, which English repair ranks
@@ -84,6 +85,10 @@ class ChatCompletionRequest(_Generation):
     endpoint: ClassVar[str] = "/v1/chat/completions"
     messages: list[ChatMessageIn] = Field(min_length=1)
     logprobs: bool = False
+    knowledge_base: str | None = Field(None, min_length=1, max_length=63)
+    """VoxNode: answer from this knowledge base; the last user message is the question, its
+    passages go into the prompt and the answer carries `citations` (retrieval chat)."""
+    knowledge_top_k: int = Field(5, ge=1, le=20)
 
 
 class CompletionRequest(_Generation):

@@ -201,6 +201,36 @@ def test_chat_over_a_base_cites_the_passages_it_was_given(node: TestClient, tmp_
     assert prompt.startswith("Passages:") and "[1] 退款政策\ntext: 订单签收后七天内" in prompt
     assert prompt.rstrip().endswith("Question: 怎么申请退款？")
 
+    import openai  # the OpenAI face: the same grounding through `knowledge_base`
+
+    client = openai.OpenAI(base_url="http://testserver/v1", api_key="x", http_client=node)
+    asked = [{"role": "user", "content": "怎么申请退款？"}]
+    made = client.chat.completions.create(
+        model="default",
+        messages=asked,
+        extra_body={"knowledge_base": "desk"},
+    )
+    assert made.choices[0].message.content == "七天内可以退款 [1]，见。"
+    extra = made.model_extra or {}
+    assert extra["citations"][0]["doc_id"] == "refund" and extra["dropped_markers"] == [7]
+    stream = client.chat.completions.create(
+        model="default",
+        messages=asked,
+        stream=True,
+        extra_body={"knowledge_base": "desk"},
+    )
+    chunks = list(stream)
+    assert (chunks[0].model_extra or {})["citations"][0]["doc_id"] == "refund"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith(
+        "七天内"
+    )
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(
+            model="default",
+            messages=asked,
+            extra_body={"knowledge_base": "nope"},
+        )
+
     nothing = node.post(
         "/v1/kb/desk/chat", json={"question": "What is the weather?", "min_cosine": 0.99}
     ).json()
