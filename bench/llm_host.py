@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -94,10 +95,11 @@ def raw_server(model: Path, parallel: int) -> tuple[subprocess.Popen[bytes], str
     return proc, base
 
 
-def install(node: RunningNode, packages: list[str]) -> None:
+def install(node: RunningNode, packages: list[str], sources: dict[str, Path] | None = None) -> None:
     with node.client(timeout_s=1200) as api:
         for package in packages:
-            answer = api.post("/v1/services", json={"source": str(REPO / "packages" / package)})
+            source = (sources or {}).get(package, REPO / "packages" / package)
+            answer = api.post("/v1/services", json={"source": str(source)})
             assert answer.status_code == 201, answer.text
         for package in packages:
             eventually(
@@ -172,6 +174,17 @@ def batching(node: RunningNode, tokens: int) -> dict[str, Any]:
     }
 
 
+def with_own_engine(package: str, folder: Path) -> Path:
+    """The package as it was before the model host: its venv gets the `llm` extra (engine A)
+    so that it can load its own copy of the model."""
+    copy = folder / package
+    shutil.copytree(REPO / "packages" / package, copy)
+    manifest = json.loads((copy / "service.json").read_text())
+    manifest["python"]["voxnode_extras"] = ["llm"]
+    (copy / "service.json").write_text(json.dumps(manifest))
+    return copy
+
+
 def memory(models_dir: Path) -> dict[str, Any]:
     packages = ["llm-local", "nmt-llm", "semantic-repair-en"]
     out: dict[str, Any] = {}
@@ -184,7 +197,10 @@ def memory(models_dir: Path) -> dict[str, Any]:
             Path(tmp) / "home", env={"VOXNODE_MODELS__DIR": str(models_dir), **env},
             ready_timeout_s=60,
         ) as node:  # fmt: skip
-            install(node, wanted)
+            sources = {} if label == "shared" else {
+                p: with_own_engine(p, Path(tmp)) for p in wanted
+            }  # fmt: skip
+            install(node, wanted, sources)
             with node.client() as api:  # one request each, so every model is really loaded
                 api.post("/v1/repair", json={"job_id": "m", "session_id": "m", "lang": "en",
                          "text_in": "i want to by a ticket", "quality_score": 0.2})  # fmt: skip
