@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
+import anyio
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -91,7 +92,10 @@ async def _run(produce: Produce) -> AsyncIterator[BaseModel]:
             yield item
     finally:
         stop.set()
-        await asyncio.shield(worker)  # the generation has stopped before the gate opens
+        # the generation has stopped before the gate opens: shielded from the response's
+        # own cancellation, which anyio delivers again on every loop cycle
+        with anyio.CancelScope(shield=True):
+            await worker
 
 
 def sse(event: str, data: str) -> bytes:
