@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voxnode.testing import run_node_process
+from voxnode.testing import run_node_process, wait_state
 from voxnode.testing.node_runner import RunningNode
 from voxnode.testing.test_models import models_cache_dir
 
@@ -119,8 +119,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 source = str(REPO / "packages" / package)
                 assert api.post("/v1/services", json={"source": source}).status_code == 201
             for package in ("embed-e5", "llm-local"):
-                while api.get(f"/v1/services/{package}").json()["state"] != "ready":
-                    time.sleep(0.5)
+                wait_state(api, package, "ready", timeout_s=900)
         return {lang: run_set(node, lang, args.questions, args.top_k, Path(scratch))
                 for lang in args.sets.split(",")}  # fmt: skip
 

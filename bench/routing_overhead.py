@@ -35,12 +35,13 @@ from typing import Any
 import httpx
 
 from voxnode.contracts.routing_settings import StageRouting
+from voxnode.evaluation.translation_metrics import percentiles
 from voxnode.routing.route_rules import RouteFacts, decide
 from voxnode.supervisor.port_choice import free_port
-from voxnode.testing import fake_service
+from voxnode.testing import fake_service, wait_state
 from voxnode.testing.fake_package import FakeKnobs, write_fake_package
 from voxnode.testing.fault_proxy import FaultProxy
-from voxnode.testing.node_runner import RunningNode, run_node_process
+from voxnode.testing.node_runner import RunningNode, run_node_process, wait_for_health
 
 REPO = Path(__file__).resolve().parents[1]
 ASK = {"messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8}
@@ -66,13 +67,7 @@ def fake_cloud() -> Iterator[FaultProxy]:
     env = {**os.environ, "PORT": str(port), "FAKE_REPLY": "cloud says hello"}
     process = subprocess.Popen([sys.executable, fake_service.__file__], env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", trust_env=False).is_success:
-                    break
-            assert time.monotonic() < deadline, "the fake cloud did not start"
-            time.sleep(0.1)
+        wait_for_health(f"http://127.0.0.1:{port}", process, lambda: "", timeout_s=30)
         with FaultProxy(f"http://127.0.0.1:{port}") as proxy:
             yield proxy
     finally:
@@ -109,8 +104,7 @@ def node_with(scratch: Path, name: str, toml: str) -> Iterator[RunningNode]:
                                  service_type="llm", lang=None, knobs=knobs)  # fmt: skip
     with run_node_process(home) as node, node.client(timeout_s=60) as api:
         assert api.post("/v1/services", json={"source": str(package)}).status_code == 201
-        while api.get("/v1/services/llm-fake").json()["state"] != "ready":
-            time.sleep(0.2)
+        wait_state(api, "llm-fake", "ready")
         yield node
 
 
@@ -133,12 +127,6 @@ def first_token(api: httpx.Client) -> tuple[float, str]:
     raise AssertionError("no content chunk")
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {"n": len(values), "p50": round(statistics.median(values), 3),
-            "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3)}  # fmt: skip
-
-
 def main(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {"decide": decide_cost(100_000)}
     with tempfile.TemporaryDirectory() as folder, fake_cloud() as cloud:
@@ -156,7 +144,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 times["local"].append(whole_ms(plain))
                 times["hybrid"].append(whole_ms(routed))
             assert cloud.connections == 0, "hybrid kept the short chat local"
-            report["request_ms"] = {way: summary(t) for way, t in times.items()}
+            report["request_ms"] = {way: percentiles(t) for way, t in times.items()}
             report["routing_overhead_ms_p50"] = round(
                 statistics.median(times["hybrid"]) - statistics.median(times["local"]), 3
             )
@@ -169,7 +157,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 cloud.status = 503 if fault == "503" else None
                 cloud.stall = fault == "stall"
                 rows = [first_token(api) for _ in range(args.failovers)]
-                failover[fault] = {"first_token_s": summary([r[0] for r in rows]),
+                failover[fault] = {"first_token_ms": percentiles([r[0] * 1000 for r in rows]),
                                    "ways": sorted({r[1] for r in rows})}  # fmt: skip
             cloud.clear()
             report["failover"] = failover

@@ -20,7 +20,7 @@ from voxnode.api import kb_chat, kb_operations
 from voxnode.api.kb_operations import ImportSource
 from voxnode.api.llm_timing import LlmTiming
 from voxnode.api.node_state import NodeState, node_state
-from voxnode.contracts.errors import BadInputError, NotReadyError, VoxnodeError
+from voxnode.contracts.errors import BadInputError, VoxnodeError
 from voxnode.contracts.knowledge import (
     KbChatAnswer,
     KbChatRequest,
@@ -43,12 +43,7 @@ router = APIRouter(prefix="/v1/kb", tags=["knowledge"])
 
 
 def knowledge(node: NodeState = Depends(node_state)) -> KnowledgeManager:
-    if node.knowledge is None:
-        raise NotReadyError(
-            "knowledge bases need the 'knowledge' extra (pip install 'voxnode[knowledge]')",
-            code="KB_UNAVAILABLE",
-        )
-    return node.knowledge
+    return node.knowledge_bases()
 
 
 @router.post("", status_code=201)

@@ -8,6 +8,7 @@ from fastapi import Request
 
 from voxnode.agent.scheduler_agent import SchedulerAgent
 from voxnode.api.node_monitor import NodeMonitor
+from voxnode.contracts.errors import NotReadyError
 from voxnode.contracts.node_settings import NodeSettings
 from voxnode.knowledge.knowledge_manager import KnowledgeManager
 from voxnode.models.model_store import ModelStore
@@ -34,6 +35,15 @@ class NodeState:
     """Running when a scheduler URL is configured."""
     knowledge: KnowledgeManager | None = None
     """None without the 'knowledge' extra."""
+
+    def knowledge_bases(self) -> KnowledgeManager:
+        """The knowledge bases, or KB_UNAVAILABLE without the 'knowledge' extra."""
+        if self.knowledge is None:
+            raise NotReadyError(
+                "knowledge bases need the 'knowledge' extra (pip install 'voxnode[knowledge]')",
+                code="KB_UNAVAILABLE",
+            )
+        return self.knowledge
 
 
 def node_state(request: Request) -> NodeState:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from voxnode.api import kb_chat
 from voxnode.api.llm_timing import LlmTiming, StreamWatch
 from voxnode.api.node_state import NodeState, node_state
-from voxnode.contracts.errors import NotReadyError, VoxnodeError
+from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.openai import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -92,13 +92,10 @@ async def _grounding(
     node: NodeState, base: str, body: ChatCompletionRequest
 ) -> list[RetrievedChunk]:
     """The passages of the chat's knowledge base for its question (its last user message)."""
-    if node.knowledge is None:
-        raise NotReadyError(
-            "knowledge bases need the 'knowledge' extra (pip install 'voxnode[knowledge]')",
-            code="KB_UNAVAILABLE",
-        )
     question, _ = kb_chat.last_question(body.messages)
-    return await kb_chat.passages_for(node.knowledge, base, question, top_k=body.knowledge_top_k)
+    return await kb_chat.passages_for(
+        node.knowledge_bases(), base, question, top_k=body.knowledge_top_k
+    )
 
 
 def _cite(answer: dict[str, Any], passages: list[RetrievedChunk]) -> None:

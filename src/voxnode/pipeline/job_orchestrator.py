@@ -123,10 +123,7 @@ class JobOrchestrator:
         """The session's next utterance index, taken now: a job that names it runs in its
         place, and no other job of the session gets it (a stream's utterance, reserved when
         its speech starts)."""
-        session = self._sessions.get(session_id)
-        index = session.next_index
-        session.next_index += 1
-        return index
+        return self._sessions.get(session_id).reserve_index()
 
     async def run(
         self, request: JobRequest, on_asr: OnAsr | None = None, *,

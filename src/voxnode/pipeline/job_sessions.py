@@ -25,13 +25,19 @@ class Session:
     next_index: int = 0
     last_text: str = ""
     last_translation: str = ""
+    """The translation of last_text (shown to the translator with it as the turn before)."""
     route: Literal["local", "cloud", "auto"] | None = None
     """The way the session asked for last (its preference for the jobs after)."""
-    """The translation of last_text (shown to the translator with it as the turn before)."""
     held: str = ""
     held_quality: float | None = None
     inflight: dict[int, asyncio.Event] = field(default_factory=dict)
     touched: float = field(default_factory=time.monotonic)
+
+    def reserve_index(self) -> int:
+        """The next utterance index, taken now: no other job of the session gets it."""
+        index = self.next_index
+        self.next_index += 1
+        return index
 
     async def wait_turn(self, index: int) -> None:
         """Return once every earlier utterance of this session in flight has finished."""
