@@ -6,7 +6,9 @@ Per set: a base of the passages the first N questions need plus as many others (
 each question asked through POST /v1/kb/{name}/chat (temperature 0) and POST
 /v1/chat/completions with the question alone. Figures: answer contains a reference answer
 (case-insensitive substring), the gold passage was retrieved into the prompt, the answer
-cites the gold passage, cites anything at all, markers that named no passage; latency p50.
+cites the gold passage (the model's markers and the node's added ones; the model's alone;
+the node added a marker to another passage), cites anything at all, markers that named no
+passage; latency p50.
 Results: bench/results/kb_chat.json.
 
 Usage: python bench/kb_chat.py [--questions 15] [--top-k 3] [--models-dir DIR]
@@ -83,6 +85,9 @@ def run_set(node: RunningNode, lang: str, questions: int, top_k: int, scratch: P
                 "correct": contains_answer(answer["answer"], question["answers"]),
                 "closed_correct": contains_answer(closed, question["answers"]),
                 "gold_in_prompt": bool(gold), "cites_gold": any(c["cited"] for c in gold),
+                "model_cites_gold": any(c["cited"] and not c["attributed"] for c in gold),
+                "wrongly_attributed": any(c["attributed"] for c in answer["citations"]
+                                          if c["doc_id"] != question["doc_id"]),
                 "cites_any": any(c["cited"] for c in answer["citations"]),
                 "dropped_markers": len(answer["dropped_markers"]),
                 "chat_s": round(chat_s, 3), "retrieval_ms": answer["retrieval_ms"],
@@ -100,7 +105,8 @@ def run_set(node: RunningNode, lang: str, questions: int, top_k: int, scratch: P
         "answer_contains_reference": share("correct"),
         "closed_book_contains_reference": share("closed_correct"),
         "gold_passage_in_prompt": share("gold_in_prompt"), "cites_gold": share("cites_gold"),
-        "cites_any": share("cites_any"),
+        "model_cites_gold": share("model_cites_gold"),
+        "wrongly_attributed": share("wrongly_attributed"), "cites_any": share("cites_any"),
         "answers_with_dropped_markers": sum(r["dropped_markers"] > 0 for r in results),
         "chat_s_p50": round(statistics.median(r["chat_s"] for r in results), 3),
         "closed_s_p50": round(statistics.median(r["closed_s"] for r in results), 3),

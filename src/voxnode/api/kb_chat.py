@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from voxnode.contracts.knowledge import KbChatAnswer, KbChatRequest, KbCitation
 from voxnode.contracts.openai import ChatCompletion, ChatCompletionRequest, ChatMessageIn
+from voxnode.knowledge.citation_matching import attribute
 from voxnode.knowledge.grounded_prompt import (
     checked_citations,
     grounded_messages,
@@ -37,9 +38,14 @@ async def passages_for(
 def cited(
     answer: str, passages: Sequence[RetrievedChunk]
 ) -> tuple[str, list[KbCitation], list[int]]:
-    """The answer with its markers checked, every passage as a citation, the dropped markers."""
+    """The answer with its markers checked and the ones it left out added, every passage as
+    a citation, the dropped markers."""
     text, numbers, dropped = checked_citations(answer, len(passages))
-    citations = [_citation(n, hit, n in numbers) for n, hit in enumerate(passages, 1)]
+    text, added = attribute(text, [hit.text for hit in passages])
+    citations = [
+        _citation(n, hit, n in numbers or n in added, attributed=n in added and n not in numbers)
+        for n, hit in enumerate(passages, 1)
+    ]
     return text, citations, dropped
 
 
@@ -89,9 +95,11 @@ async def chat(
     )  # fmt: skip
 
 
-def _citation(number: int, hit: RetrievedChunk, is_cited: bool) -> KbCitation:
+def _citation(
+    number: int, hit: RetrievedChunk, is_cited: bool, *, attributed: bool = False
+) -> KbCitation:
     return KbCitation(
-        number=number, cited=is_cited, chunk_id=hit.chunk_id, doc_id=hit.doc_id, title=hit.title,
-        section=hit.section, source=hit.source, position=hit.position, page=hit.page,
-        cosine=hit.cosine, text=hit.text,
+        number=number, cited=is_cited, attributed=attributed, chunk_id=hit.chunk_id,
+        doc_id=hit.doc_id, title=hit.title, section=hit.section, source=hit.source,
+        position=hit.position, page=hit.page, cosine=hit.cosine, text=hit.text,
     )  # fmt: skip

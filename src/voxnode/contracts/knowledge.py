@@ -132,6 +132,9 @@ class KbCitation(BaseModel):
     """The [n] the passage had in the prompt and has in the answer."""
     cited: bool
     """The answer cites it."""
+    attributed: bool = False
+    """The node added the marker, not the model: a sentence of the answer that named no
+    passage is mostly this passage's words (knowledge/citation_matching.py)."""
     chunk_id: str
     doc_id: str
     title: str

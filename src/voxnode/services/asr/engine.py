@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ from voxnode.services.common.deadline import DeadlineExceeded
 WHISPER_RATE = 16000
 NBEST_MAX_S = 30.0
 """Whisper's window: an N-best is one decode over the whole utterance."""
+FRAMES_PER_S = 100
+FULL_WINDOW_FRAMES = 3000
+COMPRESSION_LIMIT = 2.4
+LOGPROB_FLOOR = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+"""faster-whisper's own thresholds: an answer that repeats itself (gzip ratio), one the
+model is unsure of, and likely silence."""
 
 
 def pick_device(wanted: str) -> str:
@@ -64,6 +72,35 @@ class WhisperAsr:
         started = time.monotonic()
         language = _check_language(language, self.languages)
         samples = resample(audio, WHISPER_RATE).samples
+        window = self._fitted_window(samples, language)
+        if window is not None:
+            segments, detected, probability = window.segments, window.language, window.probability
+        else:
+            segments, detected, probability = self._full_decode(samples, language, deadline)
+        if detected == "zh" and self._t2s is not None:  # Whisper writes traditional characters
+            for segment_out in segments:
+                segment_out.text = self._t2s.convert(segment_out.text)
+        text = _join(segments, detected)
+        quality = quality_score(segments)
+        alternatives: list[Hypothesis] = []
+        if nbest and text and quality < nbest_below_quality and audio.seconds <= NBEST_MAX_S:
+            encoded = window.encoded if window is not None else self._encode(samples, full=True)
+            alternatives = self._nbest(encoded, detected, nbest)
+        return TranscribeResponse(
+            text=text,
+            language=detected,
+            language_probability=round(probability, 4),
+            segments=segments,
+            duration=round(audio.seconds, 3),
+            quality_score=quality,
+            nbest=alternatives,
+            process_time_ms=round((time.monotonic() - started) * 1000, 3),
+        )
+
+    def _full_decode(
+        self, samples: np.ndarray, language: str | None, deadline: float | None
+    ) -> tuple[list[Segment], str, float]:
+        """faster-whisper's own transcribe: 30 s windows, its VAD, temperature fallback."""
         segments_iter, info = self._model.transcribe(
             samples,
             language=language if self.multilingual else "en",
@@ -85,34 +122,66 @@ class WhisperAsr:
                     no_speech_prob=segment.no_speech_prob,
                 )
             )
-        detected = info.language
-        if detected == "zh" and self._t2s is not None:  # Whisper writes traditional characters
-            for segment_out in segments:
-                segment_out.text = self._t2s.convert(segment_out.text)
-        text = _join(segments, detected)
-        quality = quality_score(segments)
-        alternatives: list[Hypothesis] = []
-        if nbest and text and quality < nbest_below_quality and audio.seconds <= NBEST_MAX_S:
-            alternatives = self._nbest(samples, detected, nbest)
-        return TranscribeResponse(
-            text=text,
-            language=detected,
-            language_probability=round(info.language_probability, 4),
-            segments=segments,
-            duration=round(audio.seconds, 3),
-            quality_score=quality,
-            nbest=alternatives,
-            process_time_ms=round((time.monotonic() - started) * 1000, 3),
-        )
+        return segments, info.language, info.language_probability
 
-    def _nbest(self, samples: np.ndarray, language: str, count: int) -> list[Hypothesis]:
-        """Beam search over the whole utterance (one 30 s window), `count` hypotheses; the
-        ones that differ only in case or punctuation are one."""
+    def _fitted_window(self, samples: np.ndarray, language: str | None) -> _Window | None:
+        """One decode in a window as long as the utterance (plus `fitted_window_pad_s`)
+        instead of Whisper's 30 s: the encoder's work shrinks with the window. None (the
+        full decode answers) when the utterance is longer than `fitted_window_max_s`, when
+        a Chinese prompt is set, or when the answer looks degenerate (it repeats itself,
+        the model is unsure of it, or it may be silence): the cases the full decode's
+        fallbacks and VAD are for."""
+        seconds = len(samples) / WHISPER_RATE
+        limit = self.settings.fitted_window_max_s
+        if not limit or seconds > limit or (language == "zh" and self.settings.zh_prompt):
+            return None
         from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        encoded = self._encode(samples, full=False)
+        model = self._model
+        detected, probability = (language or "en"), 1.0
+        if self.multilingual and language is None:
+            token, probability = model.model.detect_language(encoded)[0][0]
+            detected = token[2:-2]
+        tokenizer = Tokenizer(model.hf_tokenizer, self.multilingual, "transcribe", detected)
+        result = model.model.generate(
+            encoded, [model.get_prompt(tokenizer, [], without_timestamps=True)],
+            beam_size=self.beam_size, max_length=448, return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, (-1,)),
+        )[0]  # fmt: skip
+        text = tokenizer.decode(result.sequences_ids[0]).strip()
+        avg_logprob, no_speech = float(result.scores[0]), float(result.no_speech_prob)
+        if (
+            get_compression_ratio(text) > COMPRESSION_LIMIT or avg_logprob < LOGPROB_FLOOR
+            or no_speech > NO_SPEECH_THRESHOLD or repeats_itself(text)
+        ):  # fmt: skip
+            return None
+        segment = Segment(
+            start=0.0, end=round(seconds, 3), text=text, avg_logprob=avg_logprob,
+            no_speech_prob=no_speech,
+        )  # fmt: skip
+        return _Window(encoded, [segment] if text else [], detected, float(probability))
+
+    def _encode(self, samples: np.ndarray, *, full: bool) -> Any:
         from faster_whisper.transcribe import pad_or_trim
 
+        features = self._model.feature_extractor(samples)
+        if full:
+            return self._model.encode(pad_or_trim(features))
+        frames = max(
+            features.shape[-1] + round(self.settings.fitted_window_pad_s * FRAMES_PER_S),
+            round(self.settings.fitted_window_min_s * FRAMES_PER_S),
+        )
+        return self._model.encode(pad_or_trim(features, min(frames, FULL_WINDOW_FRAMES)))
+
+    def _nbest(self, encoded: Any, language: str, count: int) -> list[Hypothesis]:
+        """Beam search over the whole utterance (one window), `count` hypotheses; the ones
+        that differ only in case or punctuation are one."""
+        from faster_whisper.tokenizer import Tokenizer
+
         model = self._model
-        encoded = model.encode(pad_or_trim(model.feature_extractor(samples)))
         tokenizer = Tokenizer(
             model.hf_tokenizer, self.multilingual, task="transcribe",
             language=language if self.multilingual else "en",
@@ -129,6 +198,26 @@ class WhisperAsr:
                 text = self._t2s.convert(text)
             seen.setdefault(_words(text), Hypothesis(text=text, score=round(float(score), 4)))
         return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    encoded: Any
+    segments: list[Segment]
+    language: str
+    probability: float
+
+
+def repeats_itself(text: str, *, shortest: int = 3) -> bool:
+    """The answer ends with a run said twice in a row, a third of it or more (at least
+    `shortest` words, or characters in Chinese): Whisper's loop when the window ends
+    soon after the speech ("...last year. The quality ... last year.")."""
+    spaced = " " in text.strip()
+    units = _words(text).split() if spaced else [c for c in text if c.isalnum()]
+    for size in range(max(shortest, len(units) // 6), len(units) // 2 + 1):
+        if units[-size:] == units[-2 * size : -size]:
+            return True
+    return False
 
 
 def quality_score(segments: list[Segment]) -> float:
