@@ -4,9 +4,12 @@ import time
 
 import pytest
 
+from voxnode.contracts.speech import TranslateRequest
 from voxnode.engines.llm_engine import ChatResult, Sampling
+from voxnode.services.translate.app import NmtWorker
 from voxnode.services.translate.guards import clean, violation
 from voxnode.services.translate.quality import estimate
+from voxnode.services.translate.settings import NmtSettings
 from voxnode.services.translate.translator import (
     LlmTranslator,
     Translation,
@@ -120,3 +123,17 @@ def test_the_quality_estimate_is_the_geometric_mean_token_probability_less_issue
     assert estimate(-1.0, 10, ["NUMBER_CHANGED"]) == pytest.approx(0.452, abs=1e-3)
     assert estimate(None, 0, []) == 0.6
     assert estimate(-50.0, 5, []) < 0.01
+
+
+@pytest.mark.parametrize("use_context", [False, True])
+def test_the_previous_sentence_reaches_the_prompt_only_when_asked(use_context: bool) -> None:
+    engine = Replies(("Good morning.", -0.5))
+    worker = NmtWorker(NmtSettings(use_context=use_context), engine=engine)
+    worker.load()
+    request = TranslateRequest(
+        text="早上好。", src_lang="zh", tgt_lang="en", context_text="我们昨天见过。",
+        context_translation="We met yesterday.",
+    )  # fmt: skip
+    assert worker.translate(request, time.monotonic() + 5).text == "Good morning."
+    contents = [m.content for m in engine.prompts[0]]
+    assert ("We met yesterday." in contents) is use_context

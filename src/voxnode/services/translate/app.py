@@ -70,7 +70,7 @@ class NmtWorker:
         src, tgt = self._pair(request)
         started = time.monotonic()
         result = self.translator.translate(
-            request.text, src, tgt, previous=_previous(request), deadline=deadline
+            request.text, src, tgt, previous=self._previous(request), deadline=deadline
         )
         elapsed = round((time.monotonic() - started) * 1000, 3)
         return TranslateResponse(
@@ -87,10 +87,20 @@ class NmtWorker:
 
         def produce(stop: threading.Event) -> Any:
             return streamer.translate(
-                request.text, src, tgt, previous=_previous(request), deadline=deadline, stop=stop
+                request.text,
+                src,
+                tgt,
+                previous=self._previous(request),
+                deadline=deadline,
+                stop=stop,
             )
 
         return produce
+
+    def _previous(self, request: TranslateRequest) -> tuple[str, str] | None:
+        if self.settings.use_context and request.context_text and request.context_translation:
+            return (request.context_text, request.context_translation)
+        return None
 
     def _pair(self, request: TranslateRequest) -> tuple[str, str]:
         src, tgt = language_code(request.src_lang), language_code(request.tgt_lang)
@@ -130,9 +140,3 @@ def build_app(
 
     add_stream_route(model, worker.stream, settings.deadline_ms)
     return model.app
-
-
-def _previous(request: TranslateRequest) -> tuple[str, str] | None:
-    if request.context_text and request.context_translation:
-        return (request.context_text, request.context_translation)
-    return None

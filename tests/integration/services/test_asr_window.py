@@ -1,0 +1,52 @@
+"""Whisper base (real model, marked `models`): the window fitted to a short utterance hears
+the Chinese test recording as the 30 s window does, and silence goes to the full decode
+(whose VAD finds nothing) instead of a guess."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voxnode.contracts.text_distance import levenshtein
+from voxnode.evaluation.repair_metrics import units
+from voxnode.models.model_catalog import ModelCatalog
+from voxnode.models.model_store import ModelStore
+from voxnode.services.asr.engine import WhisperAsr
+from voxnode.services.asr.settings import AsrSettings
+from voxnode.services.common.audio_codec import Audio
+from voxnode.testing.test_models import models_cache_dir
+
+pytestmark = pytest.mark.models
+RECORDING = Path(__file__).resolve().parents[2] / "data" / "zh_contract_16k.wav"
+
+
+@pytest.fixture(scope="module")
+def whisper_dir() -> Path:
+    ModelStore(models_cache_dir(), ModelCatalog.load()).pull("whisper-base-ct2")
+    return models_cache_dir() / "whisper-base-ct2"
+
+
+def recording() -> Audio:
+    with wave.open(str(RECORDING)) as source:
+        pcm = source.readframes(source.getnframes())
+    return Audio(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, 16000)
+
+
+def test_the_fitted_window_hears_what_the_full_one_hears(whisper_dir: Path) -> None:
+    fitted = WhisperAsr(whisper_dir, AsrSettings()).transcribe(recording(), "zh")
+    full = WhisperAsr(whisper_dir, AsrSettings(fitted_window_max_s=0)).transcribe(recording(), "zh")
+    said = list("我们明天需要翻译这份合同请在周五之前发给我")
+    # within a character of what was said and of each other (int8 kernels differ by CPU)
+    assert levenshtein(units(fitted.text, "zh"), said) <= 1
+    assert levenshtein(units(fitted.text, "zh"), units(full.text, "zh")) <= 1
+    assert [(s.start, s.end) for s in fitted.segments] == [(0.0, fitted.duration)]  # one window
+    assert fitted.quality_score > 0.5
+
+
+def test_silence_is_no_guess(whisper_dir: Path) -> None:
+    silence = Audio(np.zeros(16000 * 3, dtype=np.float32), 16000)
+    heard = WhisperAsr(whisper_dir, AsrSettings()).transcribe(silence, "zh")
+    assert heard.text == ""
