@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
+import jieba
+import jieba.posseg
 import pytest
 
 from voxnode.services.common.deadline import DeadlineExceeded
@@ -42,7 +45,7 @@ def test_a_candidate_that_wins_by_the_margin_is_applied() -> None:
 
 
 def test_a_candidate_under_the_margin_is_not() -> None:
-    r = repairer({"在会议是": -30.0, "在会议室": -25.0})
+    r = repairer({"在会议是": -30.0, "在会议室": -25.5})
     assert r.repair("在会议是").text == "在会议是"
 
 
@@ -73,6 +76,18 @@ def test_a_passed_deadline_stops_the_search() -> None:
         repairer({"在会议是": -30.0}).repair("在会议是", deadline=time.monotonic() - 1)
 
 
+def test_edits_made_before_the_search_budget_ran_out_stand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticks = itertools.count(1)  # each look at the clock: 0.1 s later
+    monkeypatch.setattr(
+        "voxnode.services.repair.zh_repairer.time.monotonic", lambda: next(ticks) / 10
+    )
+    scores = {"在会议是": -40.0, "在会议室": -30.0, "再会议室": -10.0}
+    outcome = repairer(scores, search_budget_ms=150).repair("在会议是")  # one round's time
+    assert outcome.text == "在会议室"  # the second round (再) did not start in time
+
+
 def test_transliterated_names_are_left_alone() -> None:
     lexicon = TableLexicon({"伊梅尔达": -40.0, "伊美尔达": -20.0}, {"梅": "美"})
     assert ZhRepairer(lexicon).repair("伊梅尔达").text == "伊梅尔达"
@@ -89,3 +104,12 @@ def test_islands_are_characters_no_dictionary_word_covers() -> None:
 
     assert _islands("翻译证份合同", {"翻译", "合同", "这份"}) == {2, 3}
     assert _islands("a翻译", {"翻译"}) == set()  # not Han, or covered
+
+
+def test_person_names_and_titles_are_found_and_left_alone() -> None:
+    lexicon = TableLexicon({"教授张俐娜": -40.0, "教授张俐李": -20.0}, {"娜": "李"})
+    lexicon._tagger = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    assert lexicon.name_positions("教授张俐娜读《小石潭记》") == {2, 3, 4, *range(6, 12)}
+    assert ZhRepairer(lexicon).repair("教授张俐娜").text == "教授张俐娜"
+    unguarded = ZhRepairer(lexicon, ZhMargins(protect_names=False))
+    assert unguarded.repair("教授张俐娜").text == "教授张俐李"  # what the guard prevents

@@ -14,8 +14,11 @@ class ZhMargins(BaseModel):
     """The search's gates, in KenLM log10 units (env VOXNODE_REPAIR_ZH__FIRST_MARGIN, ...)."""
 
     model_config = ConfigDict(frozen=True)
-    first_margin: float = 6.0
-    next_margin: float = 4.0
+    first_margin: float = 5.0
+    next_margin: float = 3.0
+    """KenLM log10 gain an edit needs, the first and each later one: chosen with
+    bench/zh_repair_margins.py on the dev sets (the lowest pair that changed at most 1 of
+    400 clean rmrb sentences; README, "Measuring repair quality")."""
     residual_margin: float | None = None
     """When set: a sentence in which a candidate still gains this much after the last edit is
     left as it was (UNCERTAIN_LEFT_UNCHANGED). Off by default: on real Whisper output, where
@@ -31,6 +34,12 @@ class ZhMargins(BaseModel):
     """A 2-character window both of whose characters belong to no dictionary word of the
     sentence (证份 in 翻译证份合同) replaced by a word: a likely non-word, made cheaper."""
     max_edits: int = 12
+    protect_names: bool = True
+    """Never edit inside a person's name or a 《title》 (ZhLexicon.name_positions): on rmrb
+    every sentence the lower margins changed was a name or a title."""
+    search_budget_ms: int = Field(800, gt=0)
+    """The search's own time limit (the request's deadline still applies): a long sentence
+    with several errors takes a search per edit, 0.1-0.6 s each on 2 CPU cores."""
     fuzzy_pinyin: bool = True
     """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
     fuzzy_weight: float = 1.0

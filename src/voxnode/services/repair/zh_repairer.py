@@ -6,12 +6,14 @@ characters. For each sentence:
 2. Candidates, each one span replaced: a character by one of the same pinyin (same tone
    first, another tone costs `tone_penalty`), or a 2-4 character window by a dictionary word
    with the same toneless pinyin that differs in at most two characters. Only common Han
-   characters outside protected terms and transliterated names are ever replaced.
+   characters outside protected terms, transliterated names, person names (jieba's tags)
+   and 《titles》 are ever replaced.
 3. Each candidate's gain = KenLM log10 P(candidate) - log10 P(sentence), scored after the
    session's previous sentence (micro_context) when there is one, minus penalties: another
    tone, each extra changed character, and replacing a window that is already a word.
 4. Greedy: apply the best candidate when its gain clears `first_margin`, then look again
-   with `next_margin` (a sentence with one error often has another).
+   with `next_margin` (a sentence with one error often has another), within
+   `search_budget_ms`: when it runs out, the edits made so far stand (none made: TIMEOUT).
 5. Optional residual check (`residual_margin`, off by default): when a candidate still
    gains that much after the last edit, answer PASS instead of a part repair.
 Margins were tuned on the dev sets only (SIGHAN15, rmrb, and our Whisper set
@@ -88,11 +90,20 @@ class ZhRepairer:
         simplified = self.lexicon.to_simplified(text)
         frozen = _protected_positions(simplified, protected)
         m = self.margins
+        if m.protect_names:
+            frozen |= self.lexicon.name_positions(simplified)
         current, edits = simplified, list[ZhEdit]()
         margin = m.first_margin
         residual = float("-inf")
+        budget = time.monotonic() + m.search_budget_ms / 1000
+        deadline = budget if deadline is None else min(deadline, budget)
         for _ in range(m.max_edits + 1):
-            best = self._best_candidate(current, context, frozen, deadline)
+            try:
+                best = self._best_candidate(current, context, frozen, deadline)
+            except DeadlineExceeded:
+                if not edits:
+                    raise
+                break  # each edit made so far cleared its margin: they stand
             if best is None or best.gain < margin or len(edits) == m.max_edits:
                 residual = best.gain if best else residual
                 break

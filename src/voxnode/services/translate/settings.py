@@ -26,9 +26,9 @@ class NmtSettings(BaseSettings):
     use_context: bool = False
     """Put the session's previous sentence and its translation (context_text,
     context_translation) into the prompt. Off by default: those tokens are new to the
-    engine's prompt cache on every request, and on 2 CPU cores they delayed the first
-    streamed piece from 1.33 s to 2.02 s (p50 of 8, README "Live streaming"); what they add
-    to quality has not been measured (the dev sets are independent sentences)."""
+    engine's prompt cache on every request: on 2 CPU cores, bench/stream_latency.py's first
+    translation piece came 0.2-1.1 s later with them (README, "Speech pipeline"); what they
+    add to quality has not been measured (the dev sets are independent sentences)."""
     low_quality: float = Field(0.35, ge=0, le=1)
     """Under this quality estimate a translation is marked low-confidence."""
     deadline_ms: int = Field(30000, gt=0)
