@@ -86,7 +86,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                     clean += 1
                     changed_clean += out != ref
             figures[f"{first}/{later}"] = {
-                "cer_before": round(before / ref_units, 4), "cer_after": round(after / ref_units, 4),
+                "cer_before": round(before / ref_units, 4),
+                "cer_after": round(after / ref_units, 4),
                 "improved": improved, "worsened": worsened,
                 "clean_changed": f"{changed_clean}/{clean}",
             }  # fmt: skip

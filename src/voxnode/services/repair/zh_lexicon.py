@@ -74,7 +74,7 @@ class ZhLexicon:
     def name_positions(self, text: str) -> set[int]:
         """Positions inside a person's name (jieba's part-of-speech tags nr, nrfg, nrt, its
         HMM finding unknown names) or a title in 《》: a name's characters are chosen, not
-        heard wrong, and the trigram has seen few of them (张俐娜 -> 张俐李)."""
+        heard wrong, and the trigram has seen few of them (张俐娜 -> 张李娜)."""
         found: set[int] = set()
         for match in _TITLE.finditer(text):
             found.update(range(match.start(), match.end()))
