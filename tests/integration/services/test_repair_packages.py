@@ -20,6 +20,7 @@ from voxnode.api.node_app import create_app
 from voxnode.contracts.node_settings import ModelSettings, NodeSettings, RepairTriggerSettings
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
+from voxnode.services.repair.settings import ZhMargins
 from voxnode.testing import eventually, wait_state
 from voxnode.testing.served_node import served_node
 from voxnode.testing.test_models import DEFAULT, models_cache_dir
@@ -65,7 +66,8 @@ def test_zh_repair_and_en_normalize_through_the_node(node: TestClient) -> None:
 
     info = node.get("/v1/services/semantic-repair-zh").json()
     facts = httpx.get(f"http://127.0.0.1:{info['port']}/info", timeout=5).json()
-    assert facts["engine"] == "kenlm+pinyin" and facts["margins"]["first_margin"] == 6.0
+    assert facts["engine"] == "kenlm+pinyin"
+    assert facts["margins"] == ZhMargins().model_dump()  # the shipped defaults, really used
     fixed = repair(node, "明天下午三点在會議是开会", "zh")
     assert (fixed["decision"], fixed["text_out"]) == ("REPAIR", "明天下午三点在会议室开会")
     assert fixed["service_id"] == "semantic-repair-zh"

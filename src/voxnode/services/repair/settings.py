@@ -17,8 +17,8 @@ class ZhMargins(BaseModel):
     first_margin: float = 5.0
     next_margin: float = 3.0
     """KenLM log10 gain an edit needs, the first and each later one: chosen with
-    bench/zh_repair_margins.py on the dev sets (the lowest pair that changed at most 1 of
-    400 clean rmrb sentences; README, "Measuring repair quality")."""
+    bench/zh_repair_margins.py on the dev sets (the lowest first margin that changed at most
+    1 of 400 clean rmrb sentences; README, "Measuring repair quality")."""
     residual_margin: float | None = None
     """When set: a sentence in which a candidate still gains this much after the last edit is
     left as it was (UNCERTAIN_LEFT_UNCHANGED). Off by default: on real Whisper output, where
