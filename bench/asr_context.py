@@ -20,11 +20,8 @@ import asyncio
 import json
 import statistics
 import time
-import wave
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from voxnode.cli.local_node import local_node
 from voxnode.contracts.node_settings import ModelSettings, NodeSettings
@@ -35,7 +32,7 @@ from voxnode.evaluation.repair_metrics import units
 from voxnode.packages.shipped_packages import shipped_package
 from voxnode.services.asr.engine import WhisperAsr
 from voxnode.services.asr.settings import AsrSettings
-from voxnode.services.common.audio_codec import Audio, decode, resample
+from voxnode.services.common.audio_codec import Audio, decode, encode
 from voxnode.services.tts.voices import HibariVoice
 from voxnode.testing.test_models import models_cache_dir
 
@@ -87,19 +84,11 @@ async def synthesise(
 
 
 def _write(path: Path, audio: Audio) -> None:
-    samples = resample(audio, RATE).samples
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(pcm)
+    path.write_bytes(encode(audio, AudioFormat.WAV, RATE)[0])
 
 
 def _read(path: Path) -> Audio:
-    with wave.open(str(path)) as recording:
-        pcm = recording.readframes(recording.getnframes())
-    return Audio(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, RATE)
+    return decode(path.read_bytes(), AudioFormat.WAV, RATE, max_seconds=120)
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,7 +20,9 @@ from typing import Any
 
 from voxnode.contracts.text_distance import levenshtein
 from voxnode.evaluation.repair_metrics import units
-from voxnode.services.repair.settings import ZhMargins
+from voxnode.models.model_catalog import ModelCatalog
+from voxnode.models.model_store import ModelStore
+from voxnode.services.repair.settings import RepairSettings, ZhMargins
 from voxnode.services.repair.zh_lexicon import ZhLexicon
 from voxnode.services.repair.zh_repairer import ZhEdit, ZhRepairer
 from voxnode.testing.test_models import models_cache_dir
@@ -36,12 +38,10 @@ NEXT = (2.0, 3.0, 4.0)
 
 
 def lexicon(models: Path) -> ZhLexicon:
-    lm = next((models / "libime-zh-lm").rglob("zh_CN.lm"))
-    data = next((models / "pycorrector-zh-data").rglob("same_pinyin.txt")).parent
-    found = ZhLexicon(
-        lm_path=lm, same_pinyin_path=data / "same_pinyin.txt",
-        common_chars_path=data / "common_char_set.txt",
-    )  # fmt: skip
+    settings = RepairSettings()
+    found = ZhLexicon.pulled(
+        ModelStore(models, ModelCatalog.load()), settings.zh_lm_model, settings.zh_lexicon_model
+    )
     found.load()
     return found
 

@@ -4,19 +4,19 @@ the Chinese test recording as the 30 s window does, and silence goes to the full
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from voxnode.contracts.speech import AudioFormat
 from voxnode.contracts.text_distance import levenshtein
 from voxnode.evaluation.repair_metrics import units
 from voxnode.models.model_catalog import ModelCatalog
 from voxnode.models.model_store import ModelStore
 from voxnode.services.asr.engine import WhisperAsr
 from voxnode.services.asr.settings import AsrSettings
-from voxnode.services.common.audio_codec import Audio
+from voxnode.services.common.audio_codec import Audio, decode
 from voxnode.testing.test_models import models_cache_dir
 
 pytestmark = pytest.mark.models
@@ -30,9 +30,7 @@ def whisper_dir() -> Path:
 
 
 def recording() -> Audio:
-    with wave.open(str(RECORDING)) as source:
-        pcm = source.readframes(source.getnframes())
-    return Audio(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768, 16000)
+    return decode(RECORDING.read_bytes(), AudioFormat.WAV, 16000, max_seconds=30)
 
 
 def test_the_fitted_window_hears_what_the_full_one_hears(whisper_dir: Path) -> None:

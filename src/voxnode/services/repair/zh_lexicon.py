@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voxnode.models.model_store import ModelStore
+
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _TITLE = re.compile(r"《[^》]*》")
 
@@ -35,6 +37,17 @@ class ZhLexicon:
     _jieba: object = None
     _tagger: object = None
     _t2s: object = None
+
+    @classmethod
+    def pulled(cls, store: ModelStore, lm_model: str, lexicon_model: str) -> ZhLexicon:
+        """The lexicon on the catalog's two models (pulled when missing), not loaded yet."""
+        lm = store.pull(lm_model).parent
+        data = store.pull(lexicon_model).parent
+        return cls(
+            lm_path=lm / "zh_CN.lm",
+            same_pinyin_path=data / "same_pinyin.txt",
+            common_chars_path=data / "common_char_set.txt",
+        )
 
     def load(self) -> None:
         import jieba

@@ -22,14 +22,8 @@ class ZhRepairService:
         self._files: dict[str, str] = {}
 
     def load(self) -> None:
-        store = self._store
-        lm = store.pull(self._settings.zh_lm_model).parent
-        data = store.pull(self._settings.zh_lexicon_model).parent
-        lexicon = ZhLexicon(
-            lm_path=lm / "zh_CN.lm",
-            same_pinyin_path=data / "same_pinyin.txt",
-            common_chars_path=data / "common_char_set.txt",
-        )
+        settings = self._settings
+        lexicon = ZhLexicon.pulled(self._store, settings.zh_lm_model, settings.zh_lexicon_model)
         lexicon.load()
         self._repairer = ZhRepairer(lexicon, self._settings.zh)
         self._files = {"lm": str(lexicon.lm_path), "confusions": str(lexicon.same_pinyin_path)}
