@@ -175,7 +175,11 @@ class NodeMonitor:
             seen = self._restarts.setdefault(status.service_id, collections.deque())
             if seen and status.restarts < seen[-1][1]:
                 seen.clear()  # reinstalled: its count began again
-            if not seen or seen[-1][1] != status.restarts:
+            if not seen:
+                # Its count began at 0 after the last look (the node watches from its own
+                # start), so restarts already made when first seen are within the window.
+                seen.append((now, 0))
+            if seen[-1][1] != status.restarts:
                 seen.append((now, status.restarts))
             while len(seen) >= 2 and seen[1][0] <= start:
                 seen.popleft()  # the newest sample at or before the window's start is the base

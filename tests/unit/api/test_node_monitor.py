@@ -96,6 +96,16 @@ def test_restarts_count_within_the_window_only() -> None:
     assert alert_keys(watched) == set()
 
 
+def test_restarts_made_before_the_first_look_count() -> None:
+    world = World()
+    watched, _ = monitor(world)
+    assert alert_keys(watched) == set()
+    world.services = [status("asr-a", ServiceState.FAILED, restarts=5)]  # a fast crash loop
+    assert alert_keys(watched) == {("service_failed", "asr-a"), ("service_restarting", "asr-a")}
+    world.now += 61
+    assert alert_keys(watched) == {("service_failed", "asr-a")}
+
+
 @pytest.mark.anyio
 async def test_gpu_alerts_from_the_sampled_history() -> None:
     world = World()
