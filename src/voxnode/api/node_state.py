@@ -35,6 +35,8 @@ class NodeState:
     """Running when a scheduler URL is configured."""
     knowledge: KnowledgeManager | None = None
     """None without the 'knowledge' extra."""
+    open_streams: int = 0
+    """WS /v1/stream sessions now (at most settings.stream.max_streams)."""
 
     def knowledge_bases(self) -> KnowledgeManager:
         """The knowledge bases, or KB_UNAVAILABLE without the 'knowledge' extra."""

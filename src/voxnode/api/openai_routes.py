@@ -37,6 +37,7 @@ from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.knowledge.retrieval import RetrievedChunk
 from voxnode.pipeline.llm_generation import generate_whole, llm_decision
+from voxnode.pipeline.sse_events import SseParser
 from voxnode.routing.route_rules import Override, Route, RouteReason
 
 router = APIRouter(tags=["openai"])
@@ -71,7 +72,7 @@ async def _generate(
         reason = node.routes.record(RouteStage.LLM, decision, reply.route)
         chunks = _sse_or_error(reply.chunks())
         if passages is not None:
-            chunks = _citations_first(passages, chunks)
+            chunks = _with_citations(passages, chunks)
         return StreamingResponse(
             _timed(chunks, StreamWatch(started), node),
             media_type="text/event-stream",
@@ -108,17 +109,44 @@ def _cite(answer: dict[str, Any], passages: list[RetrievedChunk]) -> None:
     answer["dropped_markers"] = dropped
 
 
-async def _citations_first(
+async def _with_citations(
     passages: list[RetrievedChunk], chunks: AsyncIterator[bytes]
 ) -> AsyncIterator[bytes]:
     """A streamed grounded chat: first a chunk with no choices that carries `citations`
-    (every passage given, none marked cited: the answer is not written yet)."""
-    _, citations, _ = kb_chat.cited("", passages)
-    first = {"object": "chat.completion.chunk", "choices": [],
-             "citations": [c.model_dump() for c in citations]}  # fmt: skip
-    yield b"data: " + json.dumps(first, ensure_ascii=False).encode() + b"\n\n"
+    (every passage given, none marked cited: the answer is not written yet), then the
+    answer's chunks, and before `[DONE]` one more chunk with no choices whose `citations`
+    and `dropped_markers` are checked against the whole answer, as the unstreamed answer's
+    are. A marker the node attributes (`attributed: true`) is only in that list: the text
+    went out already."""
+    yield _citations_chunk("", passages)
+    parser, written = SseParser(), list[str]()
     async for chunk in chunks:
-        yield chunk
+        for event in parser.feed(chunk):
+            if event.data == "[DONE]":
+                yield _citations_chunk("".join(written), passages, with_dropped=True)
+            else:
+                written.append(_delta_text(event.data))
+            yield f"data: {event.data}\n\n".encode()
+
+
+def _citations_chunk(
+    answer: str, passages: list[RetrievedChunk], *, with_dropped: bool = False
+) -> bytes:
+    _, citations, dropped = kb_chat.cited(answer, passages)
+    chunk: dict[str, Any] = {"object": "chat.completion.chunk", "choices": [],
+                             "citations": [c.model_dump() for c in citations]}  # fmt: skip
+    if with_dropped:
+        chunk["dropped_markers"] = dropped
+    return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n"
+
+
+def _delta_text(data: str) -> str:
+    """The text a chat.completion.chunk adds ("" for any other event)."""
+    try:
+        choices = json.loads(data).get("choices") or []
+        return str(choices[0].get("delta", {}).get("content") or "") if choices else ""
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return ""
 
 
 def _override(header: str | None) -> Override | None:

@@ -2,9 +2,11 @@
 results and audio pieces out) and POST /v1/jobs with `stream: true` (the same events as
 server-sent events, for one utterance given whole).
 
-One task sends (the session's events go through one queue, so they leave in the order they
-were made); the receiving loop reads audio and control. A client that goes away, or sends
-`cancel`, ends the session: its decodes, jobs and their service requests stop.
+One task sends (the session's events go through one bounded queue, so they leave in the
+order they were made, and a client that reads slowly slows its own stream instead of filling
+the node's memory); the receiving loop reads audio and control. A client that goes away, or
+sends `cancel`, ends the session: its decodes, jobs and their service requests stop. At most
+`stream.max_streams` run at once; one more gets TOO_MANY_STREAMS and is closed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
 
 from voxnode.api.node_state import NodeState
-from voxnode.contracts.errors import BadInputError, ErrorCategory, VoxnodeError
+from voxnode.contracts.errors import BadInputError, BusyError, ErrorCategory, VoxnodeError
 from voxnode.contracts.job import JobRequest
 from voxnode.contracts.stream_messages import (
     StreamAudio,
@@ -44,6 +46,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["stream"])
 START_TIMEOUT_S = 30.0
 """A client that sends no `start` within this is closed."""
+CLOSE_TIMEOUT_S = 30.0
+"""At the end, the events still queued go out within this; a client that reads none is
+dropped then."""
+
+
+class TooManyStreamsError(BusyError):
+    code = "TOO_MANY_STREAMS"
 
 
 def speaker(node: NodeState) -> StreamedTranslation:
@@ -72,10 +81,17 @@ def error_event(exc: VoxnodeError, index: int | None = None) -> StreamErrorEvent
 async def stream(socket: WebSocket) -> None:
     node: NodeState = socket.app.state.node
     await socket.accept()
-    outbox: asyncio.Queue[BaseModel | None] = asyncio.Queue()
+    settings = node.settings.stream
+    outbox: asyncio.Queue[BaseModel | None] = asyncio.Queue(settings.outbox_events)
     sender = asyncio.create_task(_send(socket, outbox))
     session: StreamSession | None = None
+    node.open_streams += 1
     try:
+        if node.open_streams > settings.max_streams:
+            raise TooManyStreamsError(
+                f"this node runs at most {settings.max_streams} live streams "
+                "(stream.max_streams); try again when one ends", retry_after_s=5.0,
+            )  # fmt: skip
         start = await _start(socket)
         session = open_session(node, start, outbox.put)
         await outbox.put(StreamReady(session_id=start.session_id, vad=session.vad_name))
@@ -85,6 +101,7 @@ async def stream(socket: WebSocket) -> None:
     except VoxnodeError as exc:
         await outbox.put(error_event(exc))
     finally:  # shielded: a server (or test client) cancelling the handler still frees all
+        node.open_streams -= 1
         await asyncio.shield(_close(session, outbox, sender))
 
 
@@ -94,8 +111,13 @@ async def _close(
 ) -> None:  # fmt: skip
     if session is not None:
         await session.close()
-    await outbox.put(None)
-    await sender
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await outbox.put(None)
+            await sender
+    except TimeoutError:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
 
 
 async def _start(socket: WebSocket) -> StreamStart:

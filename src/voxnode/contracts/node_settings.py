@@ -155,6 +155,12 @@ class StreamSettings(BaseModel):
     max_pending_utterances: int = Field(8, ge=1)
     """Utterances of one stream waiting or in flight; the oldest are answered first, and
     speech beyond this is dropped with an error event (the node cannot keep up)."""
+    max_streams: int = Field(4, ge=1)
+    """Live streams at once; one more is refused with TOO_MANY_STREAMS (each holds a voice
+    activity detector and decodes its speaker every partial_interval_ms)."""
+    outbox_events: int = Field(64, ge=1)
+    """Events queued for a client that reads slower than the node writes; when full, the
+    stream waits for the client (nothing is dropped, memory stays bounded)."""
 
 
 class ModelSettings(BaseModel):

@@ -124,13 +124,20 @@ class StreamSession:
     # ----- input
 
     async def feed(self, data: bytes) -> None:
-        pcm = self._decoder.decode(data)
+        pcm, probabilities = await asyncio.to_thread(self._hear, data)
         self._pcm += pcm
-        for frame in self._slicer.feed(pcm):
-            for endpoint in self._endpointer.push(self._vad.probability(frame)):
+        for probability in probabilities:
+            for endpoint in self._endpointer.push(probability):
                 await self._endpoint(endpoint)
             self._maybe_decode()
         self._trim()
+
+    def _hear(self, data: bytes) -> tuple[bytes, list[float]]:
+        """Decoding (Opus) and each whole frame's speech probability: signal work, done in a
+        worker thread so that other streams and requests do not wait behind it. Frames are
+        fed one call at a time, so the decoder and the detector keep their state in order."""
+        pcm = self._decoder.decode(data)
+        return pcm, [self._vad.probability(frame) for frame in self._slicer.feed(pcm)]
 
     async def end(self) -> None:
         """End of input: the utterance in progress ends; every job is answered; `done`."""

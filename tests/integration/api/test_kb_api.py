@@ -220,10 +220,13 @@ def test_chat_over_a_base_cites_the_passages_it_was_given(node: TestClient, tmp_
         extra_body={"knowledge_base": "desk"},
     )
     chunks = list(stream)
-    assert (chunks[0].model_extra or {})["citations"][0]["doc_id"] == "refund"
+    given, checked = ((c.model_extra or {}) for c in (chunks[0], chunks[-1]))
+    assert given["citations"][0]["doc_id"] == "refund" and not given["citations"][0]["cited"]
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith(
         "七天内"
     )
+    assert not chunks[-1].choices and checked["dropped_markers"] == [7]
+    assert [c["cited"] for c in checked["citations"]] == [c["cited"] for c in extra["citations"]]
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(
             model="default",

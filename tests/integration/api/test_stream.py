@@ -23,7 +23,8 @@ from voxnode.testing.stream_client import of_type, play, tone_bursts
 
 SAID = "teh meeting starts now, bring the contract. see you there at noon."
 STREAM = StreamSettings(vad="energy", partial_interval_ms=300, min_silence_ms=320,
-                        early_final_ms=96)  # fmt: skip
+                        early_final_ms=96, max_streams=1, outbox_events=2)  # fmt: skip
+"""One stream at a time, and an outbox of two events: every event still arrives."""
 START = {"type": "start", "src_lang": "en", "tgt_lang": "zh", "session_id": "live"}
 
 
@@ -70,11 +71,6 @@ def test_partials_come_before_the_final_and_audio_pieces_in_order(
         play(ws.send_bytes, audio, speed=2.0)
         ws.send_text(json.dumps({"type": "end"}))
         events = receive_until_done(ws)
-    import os
-
-    if os.environ.get("DUMP_EVENTS"):
-        for e in events:
-            print({k: (v if k != "audio" else len(v)) for k, v in e.items() if k != "result"})
     assert events[-1] == {**events[-1], "type": "done", "utterances": 2}
     kinds = [e["type"] for e in of_type(events, "vad")]
     assert kinds == ["vad"] * 4
@@ -147,6 +143,24 @@ def test_a_bad_start_is_refused(api: TestClient) -> None:
         ws.send_text(json.dumps({"type": "end"}))
         error = ws.receive_json()
     assert error["type"] == "error" and error["code"] == "BAD_START"
+
+
+def test_a_stream_over_the_limit_is_refused_and_the_first_goes_on(api: TestClient) -> None:
+    with api.websocket_connect("/v1/stream") as first:
+        first.send_text(json.dumps(START))
+        assert first.receive_json()["type"] == "ready"
+        with api.websocket_connect("/v1/stream") as second:
+            refused = second.receive_json()
+        assert refused["type"] == "error" and refused["code"] == "TOO_MANY_STREAMS"
+        assert refused["category"] == "transient"
+        first.send_text(json.dumps({"type": "end"}))
+        done = receive_until_done(first)[-1]
+        assert done["type"] == "done" and done["utterances"] == 0
+    node = api.app.state.node  # type: ignore[attr-defined]
+    eventually(lambda: node.open_streams == 0, what="the first stream to end")
+    with api.websocket_connect("/v1/stream") as again:
+        again.send_text(json.dumps(START))
+        assert again.receive_json()["type"] == "ready"
 
 
 def test_a_job_asking_for_a_stream_gets_the_events_as_sse(
