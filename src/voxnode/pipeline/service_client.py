@@ -9,10 +9,9 @@ the best target that serves every language asked for, and decodes the answer int
 `answer` (a pydantic model, or a type with `from_http(content, headers)`). Without a
 `route` only local services are asked; with one (routing.route_rules.decide), the targets
 of its first way, then of the next. Which target is asked is `service_choice.choose`. One
-that fails is cooled down: skipped while others can answer, back when it is ready again
-(the supervisor restarted it), when a background /health probe finds it ready, or, for a
-cloud, after its cooldown (a 429's Retry-After at least). Bad input is raised at once and
-never failed over; every other failure moves on until one answers or the deadline passes.
+that fails is cooled down (`target_cooldown`): skipped while others can answer. Bad input is
+raised at once and never failed over; every other failure moves on until one answers or the
+deadline passes.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -49,9 +48,8 @@ from voxnode.pipeline.service_replies import (
     error_of,
     open_stream,
 )
+from voxnode.pipeline.target_cooldown import TargetCooldown, cloud_id
 from voxnode.routing.route_rules import Route, RouteDecision
-from voxnode.supervisor.health_report import parse_health
-from voxnode.supervisor.runtime_status import RuntimeStatus
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ class CloudTarget:
 
     @property
     def service_id(self) -> str:
-        return f"cloud:{self.backend.name}"
+        return cloud_id(self.backend)
 
 
 Target = ServiceSpec | CloudTarget
@@ -102,13 +100,8 @@ class ServiceClient:
         self._routing = routing or RoutingSettings()
         self._http = httpx.AsyncClient(trust_env=False, timeout=None)  # deadlines rule
         self._latency_ms: dict[str, float] = {}
-        self._cooling: dict[str, float] = {}
-        """target id -> when it failed."""
-        self._away_until: dict[str, float] = {}
-        """cloud target id -> not before (its cooldown, a 429's Retry-After)."""
         self._inflight: dict[str, int] = {}
-        self._probe: asyncio.Task[None] | None = None
-        host.supervisor.add_listener(self._on_status)
+        self._cooldown = TargetCooldown(host, settings, self._http, lambda: self._routing.cloud)
 
     @property
     def routing(self) -> RoutingSettings:
@@ -118,18 +111,13 @@ class ServiceClient:
     def routing(self, routing: RoutingSettings) -> None:
         """New cloud settings (a reload): what the old ones' backends did no longer counts."""
         self._routing = routing
-        for service_id in [s for s in self._cooling if s.startswith("cloud:")]:
-            self._cooling.pop(service_id, None)
-        self._away_until.clear()
+        self._cooldown.forget_clouds()
 
     def open(self) -> None:
-        self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
+        self._cooldown.open()
 
     async def close(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe
+        await self._cooldown.close()
         await self._http.aclose()
 
     def serving(
@@ -155,7 +143,7 @@ class ServiceClient:
         ]  # fmt: skip
 
     def cooling(self, service_id: str) -> bool:
-        return service_id in self._cooling
+        return self._cooldown.cooling(service_id)
 
     async def call(
         self,
@@ -286,7 +274,7 @@ class ServiceClient:
     def _candidate(self, target: Target, tried: set[str]) -> Candidate:
         sid = target.service_id
         if isinstance(target, CloudTarget):
-            away = self._away_until.get(sid, 0.0) > time.monotonic()
+            away = self._cooldown.away(sid)
             return Candidate(
                 service_id=sid, state=ServiceState.FAILED if away else ServiceState.READY,
                 inflight=self._inflight.get(sid, 0), latency_ms=self._latency_ms.get(sid, 0.0),
@@ -331,10 +319,7 @@ class ServiceClient:
                 self._http, target.backend, request, answer, deadline
             ))  # fmt: skip
             return self._answered(target, body_out, started, Route.CLOUD)
-        budget = max(1, int((deadline - started) * 1000))
-        body = request.model_copy(update={"deadline_ms": budget}).model_dump(
-            mode="json", exclude_none=True, by_alias=True
-        )
+        body = _local_body(request, deadline)
         try:
             async with (
                 self._host.supervisor.lease(target.service_id) as proc,
@@ -374,10 +359,7 @@ class ServiceClient:
                 check=lambda response: _cloud_error(backend, response),
             ))  # fmt: skip
         else:
-            started = time.monotonic()
-            body = request.model_copy(
-                update={"deadline_ms": max(1, int((deadline - started) * 1000))}
-            ).model_dump(mode="json", exclude_none=True, by_alias=True)
+            body = _local_body(request, deadline)
             try:
                 proc = await resources.enter_async_context(
                     self._host.supervisor.lease(target.service_id)
@@ -393,7 +375,7 @@ class ServiceClient:
                 headers={}, deadline=deadline, first_byte_s=first_byte_s, resources=resources,
                 route=Route.LOCAL, check=error_of,
             )  # fmt: skip
-        self._cooling.pop(target.service_id, None)
+        self._cooldown.answered(target.service_id)
         return reply
 
     async def _cloud(self, target: CloudTarget, call: Awaitable[R]) -> R:
@@ -426,67 +408,13 @@ class ServiceClient:
         sid = target.service_id
         previous = self._latency_ms.get(sid, elapsed_ms)
         self._latency_ms[sid] = (1 - LATENCY_WEIGHT) * previous + LATENCY_WEIGHT * elapsed_ms
-        self._cooling.pop(sid, None)
+        self._cooldown.answered(sid)
         return Reply(body, sid, elapsed_ms, route)
-
-    # ----- cooldown and recovery
 
     def _cool(self, target: Target, error: ServiceCallError) -> None:
         log.warning("%s cooled down after a failed request (%s)", target.service_id, error.code)
-        now = time.monotonic()
-        self._cooling[target.service_id] = now
-        if isinstance(target, CloudTarget):
-            away = max(target.backend.cooldown_s, error.retry_after_s)
-            self._away_until[target.service_id] = now + away
-
-    def _on_status(self, runtime: RuntimeStatus) -> None:
-        """A service that (re)became ready after failing is back."""
-        if runtime.state is ServiceState.READY:
-            self._cooling.pop(runtime.service_id, None)
-
-    async def _probe_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.probe_interval_s)
-            now = time.monotonic()
-            clouds = {CloudTarget(b).service_id: b for b in self.routing.cloud}
-            for service_id, since in list(self._cooling.items()):
-                if service_id in clouds:
-                    if self._away_until.get(service_id, 0.0) <= now:
-                        await self._probe_cloud(service_id, clouds[service_id])
-                elif now - since >= self._settings.cooldown_s and await self._healthy(service_id):
-                    log.info("%s is back after a cooldown", service_id)
-                    self._cooling.pop(service_id, None)
-
-    async def _probe_cloud(self, service_id: str, backend: CloudBackend) -> None:
-        """Its time away is up: GET /models says whether it is back."""
-        try:
-            response = await self._http.get(
-                backend.base_url.rstrip("/") + "/models", headers=cloud_transport.headers(backend),
-                timeout=backend.first_token_timeout_s,
-            )  # fmt: skip
-            back = response.status_code == 200
-        except httpx.HTTPError:
-            back = False
-        if back:
-            log.info("%s is back after a cooldown", service_id)
-            self._cooling.pop(service_id, None)
-        else:
-            self._away_until[service_id] = time.monotonic() + backend.cooldown_s
-
-    async def _healthy(self, service_id: str) -> bool:
-        supervisor = self._host.supervisor
-        if not supervisor.has(service_id):
-            self._cooling.pop(service_id, None)
-            return False
-        runtime = supervisor.status(service_id)
-        if runtime.state is not ServiceState.READY or runtime.url is None:
-            return False
-        path = supervisor.spec(service_id).manifest.health.path
-        try:
-            response = await self._http.get(runtime.url + path, timeout=2.0)
-            return response.status_code == 200 and parse_health(response.json()).ready
-        except (httpx.HTTPError, ValueError):
-            return False
+        cloud = target.backend if isinstance(target, CloudTarget) else None
+        self._cooldown.cool(target.service_id, cloud=cloud, retry_after_s=error.retry_after_s)
 
 
 def _cloud_error(backend: CloudBackend, response: httpx.Response) -> ServiceCallError | None:
@@ -498,3 +426,11 @@ def _cloud_error(backend: CloudBackend, response: httpx.Response) -> ServiceCall
             retry_after_s=exc.retry_after_s,
         ) from exc  # fmt: skip
     return None
+
+
+def _local_body(request: ServiceRequest, deadline: float) -> dict[str, Any]:
+    """The request as JSON, carrying the time it has left (`deadline_ms`)."""
+    budget = max(1, int((deadline - time.monotonic()) * 1000))
+    return request.model_copy(update={"deadline_ms": budget}).model_dump(
+        mode="json", exclude_none=True, by_alias=True
+    )
