@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,14 @@ def yardstick_body(text: str, src: str, tgt: str, model: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def eval_session(run: str, src: str, tgt: str, index: int) -> str:
+    """A session of its own for every row of every run and direction: a node that puts the
+    session's previous sentence into the prompt (VOXNODE_NMT_USE_CONTEXT) must never see
+    another row, least of all the same sentence in the other direction, which is this row's
+    reference. (Sessions named by row alone did that when zh-en and en-zh ran on one node.)"""
+    return f"eval-{run}-{src}-{tgt}-{index}"
+
+
 def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
@@ -51,11 +60,12 @@ async def score_set(
     post: Post, rows: list[TranslationRow], src: str, tgt: str, model: str, yardstick: bool
 ) -> dict[str, Any]:
     node, plain = TranslationScore(tgt), TranslationScore(tgt)
+    run = uuid.uuid4().hex[:8]
     for index, row in enumerate(rows):
         started = time.monotonic()
         job = await post("/v1/jobs", {
             "src_lang": src, "tgt_lang": tgt, "text": row.src, "want_repair": False,
-            "want_audio": False, "session_id": f"eval-{index}-{row.id}",
+            "want_audio": False, "session_id": eval_session(run, src, tgt, index),
         })  # fmt: skip
         codes = job.get("reason_codes") or []
         node.add(
