@@ -7,7 +7,8 @@ where the same sequence of best edits stops, so one run with the margins at zero
 scored by cutting it. Per set and pair: CER after (before), sentences improved / worsened,
 and clean sentences changed (over-correction; the target is at most 1 % on rmrb).
 
-Usage: python bench/zh_repair_margins.py [--limit 400] [--max-edits 4] [--models-dir DIR]
+Usage: python bench/zh_repair_margins.py [--limit 400] [--max-edits 4] [--island-bonus B]
+    [--inside-word-penalty P] [--models-dir DIR] [--out FILE]
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ SETS = {
     "sighan15": REPO.parent / "shared" / "data" / "zh_csc_sighan15.jsonl",
     "rmrb": REPO.parent / "shared" / "data" / "zh_clean_rmrb.jsonl",
 }
-FIRST = (2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
+FIRST = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 7.0, 8.0)
 NEXT = (2.0, 3.0, 4.0)
 
 
@@ -56,12 +57,20 @@ def cut(text: str, edits: tuple[ZhEdit, ...], first: float, later: float) -> str
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     base = ZhMargins()
+    island_bonus = base.island_bonus if args.island_bonus is None else args.island_bonus
+    inside = (
+        base.inside_word_penalty if args.inside_word_penalty is None else args.inside_word_penalty
+    )
     sweep = ZhRepairer(
         lexicon(args.models_dir),
         base.model_copy(update={"first_margin": 0.0, "next_margin": 0.0,
-                                "max_edits": args.max_edits}),
+                                "max_edits": args.max_edits, "search_budget_ms": 60_000,
+                                "island_bonus": island_bonus, "inside_word_penalty": inside}),
     )  # fmt: skip
-    report: dict[str, Any] = {"defaults": [base.first_margin, base.next_margin], "sets": {}}
+    report: dict[str, Any] = {
+        "defaults": [base.first_margin, base.next_margin], "island_bonus": island_bonus,
+        "inside_word_penalty": inside, "sets": {},
+    }  # fmt: skip
     for name, path in SETS.items():
         rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
         rows = rows[: args.limit]
@@ -102,6 +111,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--limit", type=int, default=400, help="rows per set")
     parser.add_argument("--max-edits", type=int, default=4)
+    parser.add_argument("--island-bonus", type=float, help="default: the shipped one")
+    parser.add_argument("--inside-word-penalty", type=float, help="default: the shipped one")
     parser.add_argument("--models-dir", type=Path, default=models_cache_dir())
     parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results" / "zh_repair_margins.json"

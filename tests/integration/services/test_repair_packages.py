@@ -72,6 +72,8 @@ def test_zh_repair_and_en_normalize_through_the_node(node: TestClient) -> None:
     assert (fixed["decision"], fixed["text_out"]) == ("REPAIR", "明天下午三点在会议室开会")
     assert fixed["service_id"] == "semantic-repair-zh"
     assert {"TRADITIONAL_TO_SIMPLIFIED", "HOMOPHONE_REPAIRED"} <= set(fixed["reason_codes"])
+    demo = repair(node, "我们明天需要翻译证份合同请在周五之前发给我", "zh")  # `make demo`'s
+    assert demo["text_out"] == "我们明天需要翻译这份合同请在周五之前发给我"  # Whisper error
     clean = repair(node, "现在世界各国的汽车厂家都在加大力度开发燃料电池技术。", "zh")
     assert clean["decision"] == "PASS"
     kept = repair(node, "明天在会议是开会", "zh", meta={"glossary": ["会议是"]})

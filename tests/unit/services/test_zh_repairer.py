@@ -113,3 +113,21 @@ def test_person_names_and_titles_are_found_and_left_alone() -> None:
     assert ZhRepairer(lexicon).repair("教授张俐娜").text == "教授张俐娜"
     unguarded = ZhRepairer(lexicon, ZhMargins(protect_names=False))
     assert unguarded.repair("教授张俐娜").text == "教授张俐李"  # what the guard prevents
+
+
+def test_a_word_the_trigram_lacks_is_scored_as_the_words_it_knows() -> None:
+    lexicon = ZhLexicon(Path("-"), Path("-"), Path("-"))
+    lexicon._lm = {"这", "份", "会议", "室", "翻译"}  # membership is all lm_words asks
+    assert lexicon.lm_words("这份") == ["这", "份"]  # jieba has it, libime does not
+    assert lexicon.lm_words("会议室") == ["会议", "室"]  # the longest known prefix first
+    assert lexicon.lm_words("翻译") == ["翻译"]
+    assert lexicon.lm_words("证") == ["证"]
+
+
+def test_a_character_inside_a_word_costs_more_to_replace() -> None:
+    lexicon = TableLexicon({"一国两制": -40.0, "一国两智": -36.0}, {"制": "智"})
+    lexicon._jieba = jieba.Tokenizer()
+    assert lexicon.word_positions("一国两制好") == {0, 1, 2, 3}
+    assert ZhRepairer(lexicon, ZhMargins(first_margin=2)).repair("一国两制").text == "一国两制"
+    loose = ZhRepairer(lexicon, ZhMargins(first_margin=2, inside_word_penalty=0))
+    assert loose.repair("一国两制").text == "一国两智"  # what the penalty prevents

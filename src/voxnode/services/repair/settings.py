@@ -27,10 +27,14 @@ class ZhMargins(BaseModel):
     rmrb sentence changed either way (`voxnode eval repair`, data/zh_whisper_tts.jsonl)."""
     extra_char_penalty: float = 2.0
     known_word_penalty: float = 3.0
+    inside_word_penalty: float = 3.0
+    """A single character replaced inside a word of jieba's segmentation (制 in 一国两制):
+    Whisper's homophones mostly leave characters no word holds (证份). With island_bonus
+    chosen by bench/zh_repair_margins.py (README, "Measuring repair quality")."""
     tone_penalty: float = 1.0
     long_word_bonus: float = 1.5
     """A 3-4 character dictionary word made out of a window that is not one (会议是 -> 会议室)."""
-    island_bonus: float = 0.0
+    island_bonus: float = 2.0
     """A 2-character window both of whose characters belong to no dictionary word of the
     sentence (证份 in 翻译证份合同) replaced by a word: a likely non-word, made cheaper."""
     max_edits: int = 12

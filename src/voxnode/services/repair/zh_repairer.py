@@ -140,15 +140,17 @@ class ZhRepairer:
             is_han(c) and c in lexicon.common and i not in frozen and not _in_name(text, i)
             for i, c in enumerate(text)
         ]
+        in_words = lexicon.word_positions(text) if m.inside_word_penalty else set()
         for i, char in enumerate(text):
             if not editable[i]:
                 continue
+            cost = m.inside_word_penalty if i in in_words else 0.0
             for other in lexicon.same_tone.get(char, ""):
                 if other != char and other in lexicon.common:
-                    yield i, char, other, 0.0
+                    yield i, char, other, cost
             for other in lexicon.other_tone.get(char, ""):
                 if other != char and other in lexicon.common:
-                    yield i, char, other, m.tone_penalty
+                    yield i, char, other, cost + m.tone_penalty
         sounds = [_toneless(c) if is_han(c) else None for c in text]
         islands = _islands(text, lexicon.words) if m.island_bonus else set()
         for size in (2, 3, 4):
