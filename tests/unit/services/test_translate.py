@@ -39,6 +39,23 @@ from voxnode.testing.fake_engine import FakeEngine
         ("他没有来上班。", "He didn't come to work.", "zh", "en", None),
         ("这家餐厅周一不营业。", "The restaurant is closed on Mondays.", "zh", "en", None),
         ("附近有没有药店？", "Is there a pharmacy nearby?", "zh", "en", None),
+        (
+            "我们明天需要翻译这份合同请在周五之前发给我",
+            "We need to translate this contract by Friday. Please send it to me by Friday.",
+            "zh",
+            "en",
+            "DAY_CHANGED",
+        ),
+        (
+            "我们明天需要翻译这份合同请在周五之前发给我",
+            "We need to translate this contract tomorrow. Please send it to me by Friday.",
+            "zh",
+            "en",
+            None,
+        ),
+        ("Please send it before Friday.", "请在周五之前发送。", "en", "zh", None),
+        ("Please send it before Friday.", "请尽快发送。", "en", "zh", "DAY_CHANGED"),
+        ("我们每周一次开会。", "We meet once a week.", "zh", "en", None),
     ],
 )
 def test_guards(source: str, output: str, src: str, tgt: str, why: str | None) -> None:

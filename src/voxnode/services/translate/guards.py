@@ -1,5 +1,6 @@
 """What a translation must satisfy: the target language only, no explanation or label,
-every number of the source kept, a plausible length, and a negation where the source has one.
+every number and day of the source kept, a plausible length, and a negation where the source
+has one.
 
 `issues()` lists every problem of an answer, worst first; `violation()` is the worst one.
 The translator keeps the candidate whose issues weigh least (SEVERITY), so there is always a
@@ -61,10 +62,26 @@ def clean(text: str) -> str:
 
 SEVERITY = {
     "EMPTY": 100.0, "NOT_TARGET_LANGUAGE": 8.0, "EXPLANATION": 6.0, "LENGTH_IMPLAUSIBLE": 4.0,
-    "NUMBER_CHANGED": 3.0, "NEGATION_DROPPED": 2.0,
+    "NUMBER_CHANGED": 3.0, "DAY_CHANGED": 2.5, "NEGATION_DROPPED": 2.0,
 }  # fmt: skip
 """How bad each problem is for a listener: nothing at all, the wrong language, a comment
-instead of a translation, a sentence cut short or run on, a wrong number, a flipped claim."""
+instead of a translation, a sentence cut short or run on, a wrong number, a wrong or lost
+day, a flipped claim."""
+DAYS = (
+    ("今天|今日", "today"),
+    ("明天|明日", "tomorrow"),
+    ("昨天|昨日", "yesterday"),
+    ("后天", "day after tomorrow"),
+    ("前天", "day before yesterday"),
+    ("(?<!每)(?:周|星期|礼拜)一(?![次下])", "monday"),
+    ("(?:周|星期|礼拜)二", "tuesday"),
+    ("(?:周|星期|礼拜)三", "wednesday"),
+    ("(?:周|星期|礼拜)四", "thursday"),
+    ("(?:周|星期|礼拜)五", "friday"),
+    ("(?:周|星期|礼拜)六", "saturday"),
+    ("(?:周|星期|礼拜)[日天]", "sunday"),
+)
+"""Days a sentence names, in Chinese and in English: a translation keeps each one."""
 
 
 def violation(source: str, output: str, src_lang: str, tgt_lang: str) -> str | None:
@@ -91,6 +108,8 @@ def issues(source: str, output: str, src_lang: str, tgt_lang: str) -> list[str]:
     low, high = _length_bounds(src_lang, tgt_lang)
     if not low <= ratio <= high:
         found.append("LENGTH_IMPLAUSIBLE")
+    if day_changed(source, output, src_lang, tgt_lang):
+        found.append("DAY_CHANGED")
     if negation_dropped(source, output, src_lang, tgt_lang):
         found.append("NEGATION_DROPPED")
     return sorted(found, key=lambda issue: -SEVERITY[issue])
@@ -126,6 +145,19 @@ def negation_dropped(source: str, output: str, src_lang: str, tgt_lang: str) -> 
         return bool(ZH_SAYS_NO.search(source)) and not EN_ANY_NO.search(output)
     if tgt_lang == "zh" and src_lang != "zh":
         return bool(EN_SAYS_NO.search(source)) and not ZH_ANY_NO.search(output)
+    return False
+
+
+def day_changed(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:
+    """A day the source names (明天, Friday) is missing from the translation: "translate it
+    tomorrow, send it by Friday" said as "translate it by Friday" is fluent and wrong."""
+    if {src_lang, tgt_lang} != {"zh", "en"}:
+        return False
+    for zh, en in DAYS:
+        in_zh, in_en = re.compile(zh), re.compile(rf"\b{en}s?\b", re.I)
+        said, kept = (in_zh, in_en) if src_lang == "zh" else (in_en, in_zh)
+        if said.search(source) and not kept.search(output):
+            return True
     return False
 
 

@@ -3,7 +3,7 @@
 Per piece, as it comes (before it is spoken): is it a translation at all? The wrong
 language (NOT_TARGET_LANGUAGE, lenient: a clause may be a name or an acronym) or talk about
 the text (EXPLANATION). The guards that need the whole translation (numbers kept, a
-plausible length, a negation kept: guards.issues) run once on the whole.
+plausible length, a day or a negation kept: guards.issues) run once on the whole.
 
 The policy (`verdict`), so that what is spoken is always exactly the translation's text,
 no piece twice and none missing:
