@@ -197,7 +197,7 @@ def test_a_killed_host_gives_a_clean_error_mid_stream_and_comes_back(
     assert again.choices[0].message.content is not None
 
 
-def test_the_cli_chats_lists_and_unloads(node: RunningNode) -> None:
+def test_the_cli_chats_lists_and_unloads(node: RunningNode, ai: openai.OpenAI) -> None:
     def voxnode(*args: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "voxnode.cli.main", *args, "--home", str(node.home)],
@@ -207,6 +207,12 @@ def test_the_cli_chats_lists_and_unloads(node: RunningNode) -> None:
         return done.stdout
 
     assert voxnode("chat", "Say hi.", "--model", SMALL, "--stream", "--max-tokens", "5").strip()
+    ai.chat.completions.create(
+        model=SMALL,
+        messages=ASK,
+        max_tokens=2,
+        extra_body={"keep_alive": -1},  # type: ignore[arg-type]
+    )  # pinned: the module's 4 s idle TTL can pass while two CLI processes start
     listing = voxnode("models", "ps")
     assert SMALL in listing and "llama-server" in listing and "llm-local" in listing
     assert "unloaded" in voxnode("models", "unload", SMALL)
