@@ -52,20 +52,22 @@ class StreamWatch:
             return
         if not isinstance(event, dict):
             return
-        if self.first_token_s is None and _has_content(event):
+        if self.first_token_s is None and chunk_text(event):
             self.first_token_s = now - self._started
         if isinstance(event.get("usage"), dict):
             with contextlib.suppress(ValueError):
                 self.usage = UsageOut.model_validate(event["usage"])
 
 
-def _has_content(event: dict[str, Any]) -> bool:
+def chunk_text(event: dict[str, Any]) -> str:
+    """The text a streamed chat or completion chunk adds ("" for any other event)."""
+    parts = []
     for choice in event.get("choices") or []:
         if not isinstance(choice, dict):
             continue
         delta = choice.get("delta")
         if isinstance(delta, dict) and delta.get("content"):
-            return True
-        if choice.get("text"):
-            return True
-    return False
+            parts.append(str(delta["content"]))
+        elif choice.get("text"):
+            parts.append(str(choice["text"]))
+    return "".join(parts)

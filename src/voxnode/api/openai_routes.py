@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from voxnode.api import kb_chat
-from voxnode.api.llm_timing import LlmTiming, StreamWatch
+from voxnode.api.llm_timing import LlmTiming, StreamWatch, chunk_text
 from voxnode.api.node_state import NodeState, node_state
 from voxnode.contracts.errors import VoxnodeError
 from voxnode.contracts.openai import (
@@ -141,12 +141,11 @@ def _citations_chunk(
 
 
 def _delta_text(data: str) -> str:
-    """The text a chat.completion.chunk adds ("" for any other event)."""
     try:
-        choices = json.loads(data).get("choices") or []
-        return str(choices[0].get("delta", {}).get("content") or "") if choices else ""
-    except (ValueError, AttributeError, IndexError, TypeError):
+        event = json.loads(data)
+    except ValueError:
         return ""
+    return chunk_text(event) if isinstance(event, dict) else ""
 
 
 def _override(header: str | None) -> Override | None:
