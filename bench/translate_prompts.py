@@ -4,8 +4,10 @@ OpenAI face (the model the node hosts), its first line, scored with chrF and BLE
 prompt gives before the translator's checks, to choose which one it asks first.
 
 Prompts: `examples` and `plain` are the translator's own (services/translate/prompts.py);
-`examples_zh_instruction` is `examples` with its instruction in Chinese; `instruction_only`
-is the instruction with no example pairs.
+`four_examples` is `examples` with its first four pairs only (the translator's first prompt
+before); `examples_zh_instruction` is `examples` with its instruction in Chinese;
+`instruction_only` is the instruction with no example pairs. Each prompt's answers are in the
+report's `outputs`, row by row.
 
 Usage: python bench/translate_prompts.py --set data/mt_talk_zh_en.jsonl --direction en-zh
     [--limit 60] [--prompts examples,plain] [--node http://127.0.0.1:8700]
@@ -51,7 +53,14 @@ def _instruction_only(text: str, src: str, tgt: str) -> list[ChatMessage]:
     return [ChatMessage("system", system), ChatMessage("user", text)]
 
 
+def _four_examples(text: str, src: str, tgt: str) -> list[ChatMessage]:
+    """The translator's prompt before it had ten pairs: the instruction and the first four."""
+    messages = prompts.examples(text, src, tgt, None)
+    return [*messages[:9], messages[-1]]
+
+
 PROMPTS: dict[str, Messages] = {
+    "four_examples": _four_examples,
     "examples": lambda text, src, tgt: prompts.examples(text, src, tgt, None),
     "plain": lambda text, src, tgt: prompts.plain(text, src, tgt, None),
     "examples_zh_instruction": _chinese_instruction,
@@ -65,7 +74,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {"set": str(args.set), "direction": args.direction, "prompts": {}}
     with httpx.Client(base_url=args.node, timeout=600, trust_env=False) as http:
         for name in args.prompts.split(","):
-            score = TranslationScore(tgt)
+            score, texts = TranslationScore(tgt), []
             for row in rows:
                 started = time.monotonic()
                 messages = [{"role": m.role, "content": m.content}
@@ -77,8 +86,10 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 response.raise_for_status()
                 text = clean(response.json()["choices"][0]["message"]["content"])
                 score.add(row.src, row.ref, text, latency_ms=(time.monotonic() - started) * 1000)
+                texts.append(text)
             summary = score.summary()
             report["prompts"][name] = summary
+            report.setdefault("outputs", {})[name] = texts
             print(f"{name:24} chrF {summary['chrf']:6.2f}  BLEU {summary['bleu']:6.2f}", flush=True)
     return report
 

@@ -56,6 +56,9 @@ from voxnode.testing.fake_engine import FakeEngine
         ("Please send it before Friday.", "请在周五之前发送。", "en", "zh", None),
         ("Please send it before Friday.", "请尽快发送。", "en", "zh", "DAY_CHANGED"),
         ("我们每周一次开会。", "We meet once a week.", "zh", "en", None),
+        ("Nobody told me.", "nobody告诉我。", "en", "zh", "UNTRANSLATED_WORD"),
+        ("Nobody told me.", "没有人告诉我。", "en", "zh", None),
+        ("I use Python and NASA data.", "我使用Python和NASA的数据。", "en", "zh", None),
     ],
 )
 def test_guards(source: str, output: str, src: str, tgt: str, why: str | None) -> None:

@@ -1,6 +1,6 @@
-"""What a translation must satisfy: the target language only, no explanation or label,
-every number and day of the source kept, a plausible length, and a negation where the source
-has one.
+"""What a translation must satisfy: the target language only (no English word left
+untranslated in Chinese), no explanation or label, every number and day of the source kept,
+a plausible length, and a negation where the source has one.
 
 `issues()` lists every problem of an answer, worst first; `violation()` is the worst one.
 The translator keeps the candidate whose issues weigh least (SEVERITY), so there is always a
@@ -14,6 +14,9 @@ import re
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+PLAIN_WORD = re.compile(r"(?<![A-Za-z])[a-z]{3,}(?![A-Za-z])")
+"""A lower-case English word (next to Chinese characters too: \\b sees none there), not a
+name, an acronym or a brand (iPhone, NASA, Python)."""
 LABEL = re.compile(
     r"^\s*(?:translation|translated text|english|chinese|译文|翻译|中文|英文)\s*[:：]\s*", re.I
 )
@@ -62,11 +65,11 @@ def clean(text: str) -> str:
 
 SEVERITY = {
     "EMPTY": 100.0, "NOT_TARGET_LANGUAGE": 8.0, "EXPLANATION": 6.0, "LENGTH_IMPLAUSIBLE": 4.0,
-    "NUMBER_CHANGED": 3.0, "DAY_CHANGED": 2.5, "NEGATION_DROPPED": 2.0,
+    "NUMBER_CHANGED": 3.0, "UNTRANSLATED_WORD": 3.0, "DAY_CHANGED": 2.5, "NEGATION_DROPPED": 2.0,
 }  # fmt: skip
 """How bad each problem is for a listener: nothing at all, the wrong language, a comment
-instead of a translation, a sentence cut short or run on, a wrong number, a wrong or lost
-day, a flipped claim."""
+instead of a translation, a sentence cut short or run on, a wrong number or a word the
+listener cannot read, a wrong or lost day, a flipped claim."""
 DAYS = (
     ("今天|今日", "today"),
     ("明天|明日", "tomorrow"),
@@ -99,6 +102,8 @@ def issues(source: str, output: str, src_lang: str, tgt_lang: str) -> list[str]:
         found.append("NOT_TARGET_LANGUAGE")
     if tgt_lang != "zh" and CJK.search(output):
         found.append("NOT_TARGET_LANGUAGE")
+    elif tgt_lang == "zh" and word_left_untranslated(source, output):
+        found.append("UNTRANSLATED_WORD")
     explains = EXPLAINS.get(tgt_lang)
     if explains and explains.search(output) and not explains.search(source):
         found.append("EXPLANATION")
@@ -146,6 +151,13 @@ def negation_dropped(source: str, output: str, src_lang: str, tgt_lang: str) -> 
     if tgt_lang == "zh" and src_lang != "zh":
         return bool(EN_SAYS_NO.search(source)) and not ZH_ANY_NO.search(output)
     return False
+
+
+def word_left_untranslated(source: str, output: str) -> bool:
+    """A plain English word of the source copied into the Chinese answer ("nobody告诉我"): a
+    name or an acronym may stay in Latin letters, "nobody" may not."""
+    copied = {word.lower() for word in re.findall(r"[A-Za-z]{3,}", source)}
+    return any(word in copied for word in PLAIN_WORD.findall(output)) and bool(CJK.search(output))
 
 
 def day_changed(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:

@@ -8,7 +8,8 @@ import math
 
 ISSUE_FACTOR = {
     "NOT_TARGET_LANGUAGE": 0.3, "EXPLANATION": 0.3, "LENGTH_IMPLAUSIBLE": 0.4,
-    "NUMBER_CHANGED": 0.5, "DAY_CHANGED": 0.5, "NEGATION_DROPPED": 0.5, "EMPTY": 0.0,
+    "NUMBER_CHANGED": 0.5, "UNTRANSLATED_WORD": 0.5, "DAY_CHANGED": 0.5,
+    "NEGATION_DROPPED": 0.5, "EMPTY": 0.0,
 }  # fmt: skip
 UNKNOWN_CONFIDENCE = 0.6
 """When the engine reports no log-probabilities (engine A in process)."""
