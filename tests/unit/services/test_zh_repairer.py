@@ -131,3 +131,43 @@ def test_a_character_inside_a_word_costs_more_to_replace() -> None:
     assert ZhRepairer(lexicon, ZhMargins(first_margin=2)).repair("一国两制").text == "一国两制"
     loose = ZhRepairer(lexicon, ZhMargins(first_margin=2, inside_word_penalty=0))
     assert loose.repair("一国两制").text == "一国两智"  # what the penalty prevents
+
+
+def test_a_sentence_two_windows_reach_is_judged_by_the_cheaper_one() -> None:
+    """一时 -> 衣食 (a known word replaced, two characters changed) and 一时住行 -> 衣食住行 (a
+    four-character word made) give the same sentence: the cheaper window decides."""
+    lexicon = TableLexicon({"少不了一时住行": -40.0, "少不了衣食住行": -36.0}, {})
+    lexicon.words = {"一时": 100, "衣食": 100, "衣食住行": 68}
+    lexicon.by_pinyin = {("yi", "shi"): ["衣食"], ("yi", "shi", "zhu", "xing"): ["衣食住行"]}
+    outcome = ZhRepairer(lexicon, ZhMargins(first_margin=3)).repair("少不了一时住行")
+    assert outcome.text == "少不了衣食住行"
+    assert [(e.old, e.new) for e in outcome.edits] == [("一时住行", "衣食住行")]
+
+
+def test_a_non_word_pays_no_near_homophone_cost_and_a_same_sound_one_gets_no_bonus() -> None:
+    """证份 (no word covers it) -> 这份 is one nasal away (zheng/zhe, cost 2): the island bonus
+    waives that cost. 固乡 -> 故乡 sounds the same and costs nothing: no bonus to add."""
+    lexicon = TableLexicon(
+        {"翻译证份合同": -40.0, "翻译这份合同": -36.5, "上固乡村": -40.0, "上故乡村": -37.5}, {}
+    )
+    lexicon.words = {"翻译": 100, "合同": 100, "这份": 100, "故乡": 100}
+    lexicon.by_pinyin = {("zhe", "fen"): ["这份"], ("gu", "xiang"): ["故乡"]}
+
+    def repaired(text: str, island_bonus: float) -> str:
+        margins = ZhMargins(first_margin=3, island_bonus=island_bonus)
+        return ZhRepairer(lexicon, margins).repair(text).text
+
+    assert repaired("翻译证份合同", island_bonus=2) == "翻译这份合同"  # 3.5 - (2 - 2)
+    assert repaired("翻译证份合同", island_bonus=0) == "翻译证份合同"  # 3.5 - 2
+    assert repaired("上固乡村", island_bonus=2) == "上固乡村"  # 2.5, no bonus
+
+
+def test_after_an_edit_only_candidates_within_its_reach_are_scored_again() -> None:
+    filler = "好" * 12
+    lexicon = TableLexicon(
+        {f"会议是{filler}在": -40.0, f"会议室{filler}在": -30.0}, {"是": "室", "在": "再"}
+    )
+    outcome = ZhRepairer(lexicon, ZhMargins(first_margin=3)).repair(f"会议是{filler}在")
+    assert outcome.text == f"会议室{filler}在"
+    far = f"会议室{filler}再"  # 在 -> 再, 13 characters from the edit: its gain is kept
+    assert f"会议是{filler}再" in lexicon.scored and far not in lexicon.scored

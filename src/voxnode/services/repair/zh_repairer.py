@@ -14,6 +14,9 @@ characters. For each sentence:
 4. Greedy: apply the best candidate when its gain clears `first_margin`, then look again
    with `next_margin` (a sentence with one error often has another), within
    `search_budget_ms`: when it runs out, the edits made so far stand (none made: TIMEOUT).
+   Edits keep the sentence's length, and a trigram's judgement is local: after an edit only
+   the candidates within `RESCORE_REACH` characters of it are scored again; the others keep
+   their gain from the search before.
 5. Optional residual check (`residual_margin`, off by default): when a candidate still
    gains that much after the last edit, answer PASS instead of a part repair.
 Margins were tuned on the dev sets only (SIGHAN15, rmrb, and our Whisper set
@@ -34,6 +37,11 @@ from voxnode.services.repair.settings import ZhMargins
 from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
+RESCORE_REACH = 8
+"""Characters on each side of an edit whose candidates are scored again: two words of
+trigram context, up to four characters each."""
+Key = tuple[int, str, str]
+"""A candidate: where, what it replaces, with what."""
 TRANSLITERATION = frozenset("尔斯达克特娜丽莎亚尼维奥伊拉德布罗基卡夫普里米纳西索吉诺森兹蒂")
 """Characters that spell foreign names (伊梅尔达, 鲍谟尔): a character with two of these
 within two places of it is part of a name and is never edited."""
@@ -97,9 +105,14 @@ class ZhRepairer:
         residual = float("-inf")
         budget = time.monotonic() + m.search_budget_ms / 1000
         deadline = budget if deadline is None else min(deadline, budget)
+        known: dict[Key, float] = {}
         for _ in range(m.max_edits + 1):
+            near = None
+            if edits:
+                near = range(edits[-1].start - RESCORE_REACH,
+                             edits[-1].start + len(edits[-1].new) + RESCORE_REACH)  # fmt: skip
             try:
-                best = self._best_candidate(current, context, frozen, deadline)
+                best = self._best_candidate(current, context, frozen, deadline, known, near)
             except DeadlineExceeded:
                 if not edits:
                     raise
@@ -116,20 +129,31 @@ class ZhRepairer:
         return ZhOutcome(current, tuple(edits), simplified != text, abstained)
 
     def _best_candidate(
-        self, text: str, context: str, frozen: set[int], deadline: float | None
-    ) -> ZhEdit | None:
+        self, text: str, context: str, frozen: set[int], deadline: float | None,
+        known: dict[Key, float], near: range | None,
+    ) -> ZhEdit | None:  # fmt: skip
+        """`known`: each candidate's trigram gain from the search before, kept for those
+        outside `near` (the last edit's reach; None: score every one) and updated here."""
         lexicon = self.lexicon
-        base = lexicon.score(context + text)
+        base: float | None = None
         best: ZhEdit | None = None
-        seen: set[str] = set()
+        scored: dict[str, float] = {}
         for count, (start, old, new, penalty) in enumerate(self._candidates(text, frozen)):
             if deadline is not None and count % 32 == 0 and time.monotonic() > deadline:
                 raise DeadlineExceeded
             candidate = text[:start] + new + text[start + len(old) :]
-            if candidate in seen:
-                continue
-            seen.add(candidate)
-            gain = lexicon.score(context + candidate) - base - penalty
+            key = (start, old, new)
+            far = near is not None and (start + len(old) <= near.start or start >= near.stop)
+            if far and key in known:
+                scored.setdefault(candidate, known[key])
+            if candidate not in scored:
+                if base is None:
+                    base = lexicon.score(context + text)
+                scored[candidate] = lexicon.score(context + candidate) - base
+            known[key] = scored[candidate]
+            # one sentence reached by several windows (一时 -> 衣食, 一时住行 -> 衣食住行) is
+            # judged by its cheapest: the 4-character word, not the 2-character one
+            gain = scored[candidate] - penalty
             if best is None or gain > best.gain:
                 best = ZhEdit(start, old, new, gain)
         return best
@@ -171,7 +195,7 @@ class ZhRepairer:
                     elif size >= 3:
                         penalty -= m.long_word_bonus
                     elif i in islands and i + 1 in islands:
-                        penalty -= m.island_bonus
+                        penalty -= min(m.island_bonus, heard_as)
                     penalty += sum(
                         m.tone_penalty for k in changed if _tone(word[k]) != _tone(window[k])
                     )

@@ -1,0 +1,112 @@
+"""How many of Whisper's homophone errors Chinese repair fixes, one error at a time.
+
+Each sentence of the Whisper set (`data/zh_whisper_tts.jsonl`: Whisper base on tts-zh
+speech) is aligned with its reference character by character; every character Whisper
+substituted is one error, classed by how it sounds against the right one:
+
+- `same`: the same toneless pinyin (会议是 for 会议室),
+- `near`: one fuzzy-pinyin rule apart (zh/z, an/ang, a nasal heard or lost: 证 for 这),
+- `other`: neither (下53点 for 下午三点, a word misheard whole).
+
+An error is fixed when the repaired sentence has the right character at its place, and a
+character Whisper got right that repair changed is one broken. The repairer runs with the
+shipped defaults (`ZhMargins()`), its search budget included, as the service runs it.
+
+Usage: python bench/zh_homophone_fixes.py [--limit N] [--models-dir DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+from voxnode.evaluation.repair_metrics import units
+from voxnode.services.common.deadline import DeadlineExceeded
+from voxnode.services.repair.settings import ZhMargins
+from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
+from voxnode.services.repair.zh_repairer import ZhRepairer
+from voxnode.testing.test_models import models_cache_dir
+from zh_repair_margins import SETS, lexicon
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def sound_class(heard: str, said: str) -> str:
+    a, b = lazy_pinyin(heard)[0], lazy_pinyin(said)[0]
+    if a == b:
+        return "same"
+    if a in dict(fuzzy_alternatives(b)) or b in dict(fuzzy_alternatives(a)):
+        return "near"
+    return "other"
+
+
+def substitutions(a: str, b: str) -> dict[int, str]:
+    """Position in `a` -> the character of `b` aligned with it, for characters aligned
+    one to one (equal blocks and replacements of the same length)."""
+    aligned = {}
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
+            aligned.update({i1 + k: b[j1 + k] for k in range(i2 - i1)})
+    return aligned
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    repairer = ZhRepairer(lexicon(args.models_dir), ZhMargins())
+    rows = [json.loads(line) for line in SETS["whisper"].read_text("utf-8").splitlines() if line]
+    errors: Counter[str] = Counter()
+    fixed: Counter[str] = Counter()
+    broken = 0
+    missed: list[str] = []
+    rows = rows[: args.limit or None]
+    for row in rows:
+        heard = "".join(units(repairer.lexicon.to_simplified(row["src"]), "zh"))
+        said = "".join(units(row["ref"], "zh"))
+        try:
+            repaired = repairer.repair(row["src"]).text
+        except DeadlineExceeded:  # no edit within the budget: the service passes it through
+            repaired = row["src"]
+        out = "".join(units(repaired, "zh"))
+        to_ref, to_out = substitutions(heard, said), substitutions(heard, out)
+        for i, right in to_ref.items():
+            got = to_out.get(i)
+            if heard[i] == right:
+                broken += got is not None and got != right
+                continue
+            kind = sound_class(heard[i], right)
+            errors[kind] += 1
+            fixed[kind] += got == right
+            if kind == "same" and got != right and len(missed) < args.show:
+                missed.append(f"{heard[max(0, i - 3) : i + 4]} ({heard[i]} for {right})")
+    report = {
+        "rows": len(rows),
+        "errors": dict(errors), "fixed": dict(fixed), "broken": broken,
+        "fixed_share": {k: round(fixed[k] / errors[k], 3) for k in errors if errors[k]},
+        "homophone_fixed_share": round(
+            (fixed["same"] + fixed["near"]) / max(errors["same"] + errors["near"], 1), 3
+        ),
+        "missed_same_sound": missed,
+    }  # fmt: skip
+    print(json.dumps({k: v for k, v in report.items() if k != "missed_same_sound"}))
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--limit", type=int, default=0, help="rows (0: all)")
+    parser.add_argument("--show", type=int, default=40, help="missed same-sound errors listed")
+    parser.add_argument("--models-dir", type=Path, default=models_cache_dir())
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "bench" / "results" / "zh_homophone_fixes.json"
+    )
+    arguments = parser.parse_args()
+    result = main(arguments)
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    arguments.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
