@@ -56,7 +56,7 @@ def _instruction_only(text: str, src: str, tgt: str) -> list[ChatMessage]:
 def _four_examples(text: str, src: str, tgt: str) -> list[ChatMessage]:
     """The translator's prompt before it had ten pairs: the instruction and the first four."""
     messages = prompts.examples(text, src, tgt, None)
-    return [*messages[:9], messages[-1]]
+    return [*messages[: 1 + 2 * 4], messages[-1]]  # the system turn, four pairs, the text
 
 
 PROMPTS: dict[str, Messages] = {

@@ -144,9 +144,9 @@ class ZhRepairer:
             candidate = text[:start] + new + text[start + len(old) :]
             key = (start, old, new)
             far = near is not None and (start + len(old) <= near.start or start >= near.stop)
-            if far and key in known:
-                scored.setdefault(candidate, known[key])
-            if candidate not in scored:
+            if candidate not in scored and far and key in known:
+                scored[candidate] = known[key]
+            elif candidate not in scored:
                 if base is None:
                     base = lexicon.score(context + text)
                 scored[candidate] = lexicon.score(context + candidate) - base

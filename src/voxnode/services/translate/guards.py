@@ -102,7 +102,7 @@ def issues(source: str, output: str, src_lang: str, tgt_lang: str) -> list[str]:
         found.append("NOT_TARGET_LANGUAGE")
     if tgt_lang != "zh" and CJK.search(output):
         found.append("NOT_TARGET_LANGUAGE")
-    elif tgt_lang == "zh" and word_left_untranslated(source, output):
+    if tgt_lang == "zh" and word_left_untranslated(source, output):
         found.append("UNTRANSLATED_WORD")
     explains = EXPLAINS.get(tgt_lang)
     if explains and explains.search(output) and not explains.search(source):
