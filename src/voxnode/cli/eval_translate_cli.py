@@ -59,7 +59,10 @@ def first_line(text: str) -> str:
 async def score_set(
     post: Post, rows: list[TranslationRow], src: str, tgt: str, model: str, yardstick: bool
 ) -> dict[str, Any]:
+    """The summary of both, and `answers`: each row's source, reference, the node's answer
+    with its reason codes and the yardstick's answer."""
     node, plain = TranslationScore(tgt), TranslationScore(tgt)
+    answers: list[dict[str, Any]] = []
     run = uuid.uuid4().hex[:8]
     for index, row in enumerate(rows):
         started = time.monotonic()
@@ -75,12 +78,15 @@ async def score_set(
             low_confidence="TRANSLATION_LOW_CONFIDENCE" in codes,
             guard_failed=any(c.startswith("TRANSLATION_") for c in codes),
         )  # fmt: skip
+        answers.append({"src": row.src, "ref": row.ref, "node": node.hypotheses[-1],
+                        "codes": codes})  # fmt: skip
         if yardstick:
             started = time.monotonic()
             answer = await post("/v1/chat/completions", yardstick_body(row.src, src, tgt, model))
             text = first_line(answer["choices"][0]["message"]["content"])
             plain.add(row.src, row.ref, text, latency_ms=(time.monotonic() - started) * 1000)
-    summary: dict[str, Any] = {"node": node.summary()}
+            answers[-1]["yardstick"] = text
+    summary: dict[str, Any] = {"node": node.summary(), "answers": answers}
     if yardstick:
         summary["yardstick"] = plain.summary()
         summary["chrf_over_yardstick"] = round(
@@ -125,6 +131,7 @@ def eval_translate(
     limit: int | None = typer.Option(None, help="Only the first N rows"),
     model: str = typer.Option("default", help="The yardstick's model (the node's default)"),
     yardstick: bool = typer.Option(True, help="Also score the plain-prompt yardstick"),
+    answers: bool = typer.Option(False, help="With --json: every row's answers too"),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -145,7 +152,10 @@ def eval_translate(
     summary.update(
         set=str(set_file), direction=direction, wall_s=round(time.monotonic() - started, 1)
     )
+    rows_answered = summary.pop("answers")
     if as_json:
+        if answers:
+            summary["answers"] = rows_answered
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     for name in ("node", "yardstick"):

@@ -28,3 +28,6 @@ async def test_every_row_of_every_direction_and_run_is_a_session_of_its_own() ->
     assert len(sessions) == 5 and len(set(sessions)) == 5
     assert first["node"]["empty"] == 0
     assert first["chrf_over_yardstick"] == 0.0  # both said "hello": the comment line is cut
+    assert first["answers"][1] == {
+        "src": "再见", "ref": "hello", "node": "hello", "codes": [], "yardstick": "hello"
+    }  # fmt: skip

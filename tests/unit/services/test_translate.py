@@ -31,6 +31,15 @@ from voxnode.testing.fake_engine import FakeEngine
         ("I have 25 apples.", "我有二十五个苹果。", "en", "zh", None),
         ("Meet at 03:00.", "三点见。", "en", "zh", None),
         ("价格是1,250元。", "The price is 1250 yuan.", "zh", "en", None),
+        ("捐款超过120万元。", "Donations exceeded 1.2 million yuan.", "zh", "en", None),
+        ("捐款超过120万元。", "Donations exceeded 120 yuan.", "zh", "en", "NUMBER_CHANGED"),
+        ("About 3,000 residents left.", "约三千名居民离开了。", "en", "zh", None),
+        ("About 3,000 residents left.", "约三百名居民离开了。", "en", "zh", "NUMBER_CHANGED"),
+        ("It rose to $17.9 billion.", "增至179亿美元。", "en", "zh", None),
+        ("会议7月份举行。", "The meeting is in July.", "zh", "en", None),
+        ("会议7月份举行。", "The meeting is in June.", "zh", "en", "NUMBER_CHANGED"),
+        ("最近１０年里", "In the last 10 years", "zh", "en", None),
+        ("产能1亿~1.5亿吨", "100 million to 150 million tons of capacity", "zh", "en", None),
         ("好。", "Good. " * 30, "zh", "en", "LENGTH_IMPLAUSIBLE"),
         ("Hi.", "", "en", "zh", "EMPTY"),
         ("I don't deny the risk.", "我否认风险。", "en", "zh", "NEGATION_DROPPED"),
@@ -157,3 +166,15 @@ def test_the_previous_sentence_reaches_the_prompt_only_when_asked(use_context: b
     assert worker.translate(request, time.monotonic() + 5).text == "Good morning."
     contents = [m.content for m in engine.prompts[0]]
     assert ("We met yesterday." in contents) is use_context
+
+
+def test_warming_up_reads_each_directions_prompt_once() -> None:
+    engine = FakeEngine(reply="早上好。")
+    worker = NmtWorker(NmtSettings(languages="en,zh"), engine=engine)
+    worker.load()
+    worker.warm_up()
+    asked = [prompt[-1].content for prompt in engine.prompts]
+    systems = [prompt[0].content for prompt in engine.prompts]
+    assert asked[0] == "Good morning." and "早上好。" in asked[1:]
+    assert "into Simplified Chinese" in systems[0]
+    assert any("into English" in system for system in systems[1:])

@@ -23,6 +23,9 @@ from voxnode.services.translate.stream_route import Produce, add_stream_route
 from voxnode.services.translate.stream_translator import StreamingTranslator
 from voxnode.services.translate.translator import LlmTranslator, Translator
 
+WARM_UP = {"en": "Good morning.", "zh": "早上好。"}
+"""The sentence each source language warms the service with."""
+
 
 class NmtWorker:
     name = "nmt-llm"
@@ -60,10 +63,15 @@ class NmtWorker:
         )
 
     def warm_up(self) -> None:
-        self.translate(
-            TranslateRequest(text="Good morning.", src_lang="en", tgt_lang="zh"),
-            time.monotonic() + 120,
-        )
+        """One request per direction served: each direction's fixed prompt goes into the
+        engine's prompt cache (a slot of its own on llama-server), so that the first
+        listener of either direction does not wait for it to be read."""
+        served = self.settings.language_list()
+        for src, tgt in ((s, t) for s in served for t in served if s != t and s in WARM_UP):
+            self.translate(
+                TranslateRequest(text=WARM_UP[src], src_lang=src, tgt_lang=tgt),
+                time.monotonic() + 120,
+            )
 
     def translate(self, request: TranslateRequest, deadline: float) -> TranslateResponse:
         assert self.translator is not None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
+from voxnode.services.translate.quantities import readable, stated
+
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 PLAIN_WORD = re.compile(r"(?<![A-Za-z])[a-z]{3,}(?![A-Za-z])")
 """A lower-case English word (next to Chinese characters too: \\b sees none there), not a
 name, an acronym or a brand (iPhone, NASA, Python)."""
@@ -30,30 +31,6 @@ EXPLAINS = {
 }
 """Signs that the answer talks about the text instead of translating it."""
 QUOTES = "\"'“”‘’「」『』"
-ZH_DIGITS = "零一二三四五六七八九"
-EN_NUMBERS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-]
 
 
 def clean(text: str) -> str:
@@ -107,7 +84,7 @@ def issues(source: str, output: str, src_lang: str, tgt_lang: str) -> list[str]:
     explains = EXPLAINS.get(tgt_lang)
     if explains and explains.search(output) and not explains.search(source):
         found.append("EXPLANATION")
-    if any(not _number_kept(number, output, tgt_lang) for number in NUMBER.findall(source)):
+    if number_changed(source, output, src_lang, tgt_lang):
         found.append("NUMBER_CHANGED")
     ratio = len(output) / max(len(source), 1)
     low, high = _length_bounds(src_lang, tgt_lang)
@@ -160,6 +137,16 @@ def word_left_untranslated(source: str, output: str) -> bool:
     return any(word in copied for word in PLAIN_WORD.findall(output)) and bool(CJK.search(output))
 
 
+def number_changed(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:
+    """A number the source writes in digits has no equal in the answer, by value: 120万 is
+    1.2 million, 3,000 is 三千, 7月 is July (quantities.py); a zero ("03:00" said 三点) may go."""
+    values, months = readable(output, tgt_lang)
+    return any(
+        number.value not in values and number.month not in months
+        for number in stated(source, src_lang)
+    )
+
+
 def day_changed(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:
     """A day the source names (明天, Friday) is missing from the translation: "translate it
     tomorrow, send it by Friday" said as "translate it by Friday" is fluent and wrong."""
@@ -171,32 +158,6 @@ def day_changed(source: str, output: str, src_lang: str, tgt_lang: str) -> bool:
         if said.search(source) and not kept.search(output):
             return True
     return False
-
-
-def _number_kept(number: str, output: str, tgt_lang: str) -> bool:
-    """By value: "03" is kept as "3"; a zero ("03:00" said "3点") may go."""
-    plain = number.replace(",", "").lstrip("0") or "0"
-    if plain == "0" or plain.startswith("."):
-        return True
-    written = {n.replace(",", "").lstrip("0") for n in NUMBER.findall(output)}
-    if plain in written:
-        return True
-    if not plain.isdigit() or int(plain) > 99:
-        return False
-    value = int(plain)
-    if tgt_lang == "zh":
-        return _zh_numeral(value) in output
-    return (
-        value < len(EN_NUMBERS) and re.search(rf"\b{EN_NUMBERS[value]}\b", output, re.I) is not None
-    )
-
-
-def _zh_numeral(value: int) -> str:
-    if value < 10:
-        return ZH_DIGITS[value]
-    tens, ones = divmod(value, 10)
-    head = "" if tens == 1 else ZH_DIGITS[tens]
-    return head + "十" + (ZH_DIGITS[ones] if ones else "")
 
 
 def _length_bounds(src_lang: str, tgt_lang: str) -> tuple[float, float]:
