@@ -10,9 +10,14 @@ substituted is one error, classed by how it sounds against the right one:
 
 An error is fixed when the repaired sentence has the right character at its place, and a
 character Whisper got right that repair changed is one broken. The repairer runs with the
-shipped defaults (`ZhMargins()`), its search budget included, as the service runs it.
+shipped defaults (`ZhMargins()`), its search budget included, as the service runs it; with
+`--judge URL`, the LLM of the node at URL judges the gray zone (ZhMargins.llm_judge), as on
+a GPU node, and `--judge-band`/`--judge-margin` set its gates; `--search-budget-ms` gives a
+CPU's slower judge the time a GPU's would not need. The report counts the
+sentences it was asked about and its time.
 
 Usage: python bench/zh_homophone_fixes.py [--limit N] [--models-dir DIR] [--out FILE]
+    [--judge http://127.0.0.1:8700 [--judge-band B] [--judge-margin M]]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 from pypinyin import lazy_pinyin
 
+from voxnode.engines.openai_engine import OpenAiConfig, OpenAiEngine
 from voxnode.evaluation.repair_metrics import units
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
@@ -57,7 +63,12 @@ def substitutions(a: str, b: str) -> dict[int, str]:
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    repairer = ZhRepairer(lexicon(args.models_dir), ZhMargins())
+    judge = OpenAiEngine(OpenAiConfig(args.judge.rstrip("/") + "/v1")) if args.judge else None
+    margins = ZhMargins(
+        judge_band=args.judge_band, judge_margin=args.judge_margin,
+        search_budget_ms=args.search_budget_ms,
+    )  # fmt: skip
+    repairer = ZhRepairer(lexicon(args.models_dir), margins, judge=judge)
     rows = [json.loads(line) for line in SETS["whisper"].read_text("utf-8").splitlines() if line]
     errors: Counter[str] = Counter()
     fixed: Counter[str] = Counter()
@@ -91,6 +102,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             (fixed["same"] + fixed["near"]) / max(errors["same"] + errors["near"], 1), 3
         ),
         "missed_same_sound": missed,
+        "search_budget_ms": args.search_budget_ms,
+        "judge": judge and {"band": args.judge_band, "margin": args.judge_margin,
+                            "scored_texts": judge.stats().scored_texts},
     }  # fmt: skip
     print(json.dumps({k: v for k, v in report.items() if k != "missed_same_sound"}))
     return report
@@ -103,6 +117,10 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int, default=0, help="rows (0: all)")
     parser.add_argument("--show", type=int, default=40, help="missed same-sound errors listed")
     parser.add_argument("--models-dir", type=Path, default=models_cache_dir())
+    parser.add_argument("--judge", help="a node's URL: its LLM judges the gray zone")
+    parser.add_argument("--search-budget-ms", type=int, default=ZhMargins().search_budget_ms)
+    parser.add_argument("--judge-band", type=float, default=ZhMargins().judge_band)
+    parser.add_argument("--judge-margin", type=float, default=ZhMargins().judge_margin)
     parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results" / "zh_homophone_fixes.json"
     )

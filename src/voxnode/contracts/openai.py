@@ -4,7 +4,8 @@ extensions, which are extra body fields that OpenAI clients send through `extra_
 Extensions: `knowledge_base` (chat answered from a knowledge base, with citations),
 `keep_alive` (Ollama's: a duration such as "10m" or seconds; 0 unloads the model
 after the answer, -1 keeps it loaded), `deadline_ms` (the node sets it), `grammar` (a
-llama.cpp GBNF grammar) and `no_cjk` (no Chinese or Japanese characters in the answer).
+llama.cpp GBNF grammar), `no_cjk` (no Chinese or Japanese characters in the answer) and
+`no_latin_words` (no lower-case English word after a space: an answer in Chinese).
 `/v1/score` is an extension route: the log-likelihood of texts, which English repair ranks
 candidates by; `/v1/host/status` and `/v1/host/unload` show and change what a host holds.
 """
@@ -66,6 +67,8 @@ class _Generation(ServiceRequest):
     """VoxNode (llama.cpp's): a GBNF grammar the answer must match."""
     no_cjk: bool = False
     """VoxNode: no Chinese or Japanese characters or fullwidth punctuation in the answer."""
+    no_latin_words: bool = False
+    """VoxNode: no lower-case English word after a space (an answer in Chinese)."""
     route: Literal["local", "cloud", "auto"] | None = None
     """VoxNode: this machine, the cloud, or the rules (also the X-VoxNode-Route header)."""
 

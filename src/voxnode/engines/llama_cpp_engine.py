@@ -36,7 +36,7 @@ from voxnode.engines.llm_engine import (
     check_deadline,
     timed_chat,
 )
-from voxnode.engines.token_bans import cjk_token_ids
+from voxnode.engines.token_bans import banned_token_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,8 @@ class LlamaCppEngine:
         except (ValueError, RuntimeError, OSError) as exc:
             raise EngineLoadError(f"llama.cpp could not load {config.model_path}: {exc}") from exc
         self._lock = threading.Lock()
-        self._cjk: np.ndarray | None = None
-        """Token ids banned by Sampling.no_cjk (found on first use)."""
+        self._banned: dict[str, np.ndarray] = {}
+        """Token ids of each ban Sampling asks for (found on first use)."""
         self._stats = EngineStats(
             engine=self.name, model=config.model_path.name, backend=llama_backend(),
             gpu_layers=layers if layers >= 0 else int(self._llm.model.n_layer()),
@@ -169,7 +169,8 @@ class LlamaCppEngine:
         with self._lock:
             self._stats.requests += 1
             grammar = _grammar(sampling.grammar)
-            processors = [self._ban_cjk] if sampling.no_cjk else None
+            bans = [self._ban_ids(ban) for ban in sampling.bans()]
+            processors = [functools.partial(_ban, np.concatenate(bans))] if bans else None
             chunks = start(
                 max_tokens=sampling.max_tokens, temperature=sampling.temperature,
                 top_p=sampling.top_p, stop=list(sampling.stop) or None, seed=sampling.seed,
@@ -195,14 +196,12 @@ class LlamaCppEngine:
                 self._stats.completion_tokens += produced
                 self._stats.prompt_tokens += max(int(self._llm.n_tokens) - produced, 0)
 
-    def _ban_cjk(self, _ids: Any, scores: np.ndarray) -> np.ndarray:
-        if self._cjk is None:
+    def _ban_ids(self, ban: str) -> np.ndarray:
+        if ban not in self._banned:
             llm = self._llm
-            self._cjk = np.asarray(
-                cjk_token_ids(lambda t: bytes(llm.detokenize([t])), int(llm.n_vocab())), int
-            )
-        scores[self._cjk] = -np.inf
-        return scores
+            ids = banned_token_ids(lambda t: bytes(llm.detokenize([t])), int(llm.n_vocab()), ban)
+            self._banned[ban] = np.asarray(ids, int)
+        return self._banned[ban]
 
     def _tokens(self, text: str) -> list[int]:
         if not text:
@@ -294,3 +293,8 @@ def _import_llama_cpp() -> Any:
             "llama-cpp-python is not installed (pip install 'voxnode[llm]')"
         ) from exc
     return llama_cpp
+
+
+def _ban(banned: np.ndarray, _ids: Any, scores: np.ndarray) -> np.ndarray:
+    scores[banned] = -np.inf
+    return scores

@@ -44,7 +44,7 @@ from voxnode.engines.llm_engine import (
     timed_chat,
 )
 from voxnode.engines.openai_engine import openai_logprob
-from voxnode.engines.token_bans import model_cjk_token_ids
+from voxnode.engines.token_bans import model_banned_token_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class LlamaServerEngine:
         self._closed = False
         self._lock = threading.Lock()
         self._model_path = config.model_path
-        self._cjk: list[int] | None = None
+        self._banned: dict[str, list[int]] = {}
         self._pool = ThreadPoolExecutor(max_workers=config.parallel, thread_name_prefix="score")
         try:
             self._wait_ready(config.startup_timeout_s)
@@ -185,7 +185,7 @@ class LlamaServerEngine:
             "logprobs": True if chat else 1,
             **({} if sampling.seed is None else {"seed": sampling.seed}),
             **({} if sampling.grammar is None else {"grammar": sampling.grammar}),
-            **(self._cjk_ban() if sampling.no_cjk else {}),
+            **self._bans(sampling),
         }  # fmt: skip
         self._stats.requests += 1
         finish: str | None = None
@@ -207,14 +207,17 @@ class LlamaServerEngine:
                     yield Piece(text, openai_logprob(choice.get("logprobs")))
         yield Piece("", finish_reason=finish or "stop", usage=usage)
 
-    def _cjk_ban(self) -> dict[str, Any]:
-        """llama-server's logit_bias (false: never) over the CJK tokens; without the Python
-        binding to read the vocabulary, a grammar with the same effect (slower)."""
-        if self._cjk is None:
-            self._cjk = model_cjk_token_ids(str(self._model_path)) or []
-        if self._cjk:
-            return {"logit_bias": [[token, False] for token in self._cjk]}
-        return {"grammar": NO_CJK_GRAMMAR}
+    def _bans(self, sampling: Sampling) -> dict[str, Any]:
+        """llama-server's logit_bias (false: never) over the banned tokens. Without the
+        Python binding to read the vocabulary: the CJK ban as a grammar with the same effect
+        (slower), and no ban of English words (the translator's guard still sees them)."""
+        for ban in sampling.bans():
+            if ban not in self._banned:
+                self._banned[ban] = model_banned_token_ids(str(self._model_path), ban) or []
+        banned = [token for ban in sampling.bans() for token in self._banned[ban]]
+        if sampling.no_cjk and not self._banned["cjk"] and sampling.grammar is None:
+            return {"grammar": NO_CJK_GRAMMAR}
+        return {"logit_bias": [[token, False] for token in banned]} if banned else {}
 
     def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
         want = text.encode("utf-8")

@@ -39,6 +39,13 @@ class Sampling:
     no_cjk: bool = False
     """No Chinese or Japanese characters or fullwidth punctuation in the answer: their
     tokens are banned (a translation into English; engines A and B)."""
+    no_latin_words: bool = False
+    """No lower-case English word after a space in the answer (a translation into Chinese:
+    " executives" for 高管; engines A and B; token_bans.py)."""
+
+    def bans(self) -> tuple[str, ...]:
+        """The token bans (token_bans.BANS) this sampling asks for."""
+        return (("cjk",) if self.no_cjk else ()) + (("latin_words",) if self.no_latin_words else ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,7 @@ class OpenAiEngine:
             "temperature": sampling.temperature, "top_p": sampling.top_p,
             "stop": list(sampling.stop) or None, "stream": True,
             "stream_options": {"include_usage": True}, "no_cjk": sampling.no_cjk,
+            "no_latin_words": sampling.no_latin_words,
             **({} if sampling.seed is None else {"seed": sampling.seed}),
             **({} if sampling.grammar is None else {"grammar": sampling.grammar}),
             **self._extras(deadline),

@@ -1,12 +1,20 @@
-"""Tokens an answer may not use: for a translation into English, any token with Chinese,
-Japanese or fullwidth characters (whole or partial: a CJK character starts with one of the
-UTF-8 lead bytes E3-E9, fullwidth punctuation with EF BC or EF BD). Banning them at sampling
-time costs nothing per token, where a grammar makes llama.cpp check the whole vocabulary at
-every token it rejects."""
+"""Tokens an answer may not use, banned at sampling time (which costs nothing per token,
+where a grammar makes llama.cpp check the whole vocabulary at every token it rejects):
+
+- `cjk`, for a translation into English: any token with Chinese, Japanese or fullwidth
+  characters (whole or partial: a CJK character starts with one of the UTF-8 lead bytes
+  E3-E9, fullwidth punctuation with EF BC or EF BD).
+- `latin_words`, for a translation into Chinese: a space and a lower-case English word
+  (" executives", " shelters"), the way a small model copies a word of the source into its
+  Chinese. Names and acronyms (" Heathrow", " NASA"), digits and single letters stay.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+LATIN_WORD = re.compile(rb" [a-z]{2,}")
 
 
 def is_cjk_piece(piece: bytes) -> bool:
@@ -17,13 +25,21 @@ def is_cjk_piece(piece: bytes) -> bool:
     )
 
 
-def cjk_token_ids(detokenize: Callable[[int], bytes], n_vocab: int) -> list[int]:
-    """Every token id whose bytes hold a CJK or fullwidth character (about 28k of Qwen's
-    152k; the scan takes under a second)."""
-    return [token for token in range(n_vocab) if is_cjk_piece(detokenize(token))]
+def is_latin_word_piece(piece: bytes) -> bool:
+    return LATIN_WORD.fullmatch(piece) is not None
 
 
-def model_cjk_token_ids(model_path: str) -> list[int] | None:
+BANS: dict[str, Callable[[bytes], bool]] = {"cjk": is_cjk_piece, "latin_words": is_latin_word_piece}
+
+
+def banned_token_ids(detokenize: Callable[[int], bytes], n_vocab: int, ban: str) -> list[int]:
+    """Every token id of the ban (cjk: about 28k of Qwen's 152k; latin_words: about 25k;
+    the scan takes about a second)."""
+    banned = BANS[ban]
+    return [token for token in range(n_vocab) if banned(detokenize(token))]
+
+
+def model_banned_token_ids(model_path: str, ban: str) -> list[int] | None:
     """The ids for a GGUF file, read through llama-cpp-python's vocabulary-only load; None
     where that binding is not installed."""
     try:
@@ -32,6 +48,7 @@ def model_cjk_token_ids(model_path: str) -> list[int] | None:
         return None
     vocab = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
     try:
-        return cjk_token_ids(lambda t: bytes(vocab.detokenize([t])), int(vocab.n_vocab()))
+        detokenize = lambda t: bytes(vocab.detokenize([t]))  # noqa: E731
+        return banned_token_ids(detokenize, int(vocab.n_vocab()), ban)
     finally:
         vocab.close()

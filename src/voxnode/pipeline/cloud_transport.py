@@ -34,7 +34,15 @@ from voxnode.contracts.speech import (
 )
 
 T = TypeVar("T")
-EXTENSIONS = {"keep_alive", "grammar", "no_cjk", "deadline_ms", "route", "knowledge_base"}
+EXTENSIONS = {
+    "keep_alive",
+    "grammar",
+    "no_cjk",
+    "no_latin_words",
+    "deadline_ms",
+    "route",
+    "knowledge_base",
+}
 """VoxNode's own fields: a cloud does not know them."""
 AUDIO_FILES = {
     AudioFormat.WAV: ("audio.wav", "audio/wav"), AudioFormat.OPUS: ("audio.ogg", "audio/ogg"),

@@ -6,6 +6,7 @@ SmolLM2-135M keeps these fast; the 1.5B default model runs in the `models`-marke
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -22,9 +23,12 @@ from voxnode.engines.llm_engine import (
     LlmEngine,
     Sampling,
 )
+from voxnode.engines.token_bans import is_latin_word_piece
 
 CAPITAL = [ChatMessage("user", "What is the capital of France? Answer in one word.")]
 STORY = [ChatMessage("user", "Write a long story about a dragon.")]
+CJK = re.compile(r"[\u3400-\u9fff]")
+REPEAT = [ChatMessage("user", "Repeat exactly: the cat sat on the mat and looked at the dog.")]
 SENTENCES = ["The cat sat on the mat.", "The cat sat on the hat.", "Mat the on sat cat the."]
 
 
@@ -38,6 +42,16 @@ def check_protocol(engine: LlmEngine) -> None:
     good, other, scrambled = engine.score(SENTENCES, context="A short story:")
     assert scrambled < min(good, other) < 0
     assert engine.health().ok
+    check_bans(engine)
+
+
+def check_bans(engine: LlmEngine) -> None:
+    """Banned tokens never come out: an English answer without its " the" tokens."""
+    free = [p.text for p in engine.stream(REPEAT, Sampling(max_tokens=16))]
+    banned = [p.text for p in engine.stream(REPEAT, Sampling(max_tokens=16, no_latin_words=True))]
+    assert any(is_latin_word_piece(piece.encode()) for piece in free)
+    assert banned and not any(is_latin_word_piece(piece.encode()) for piece in banned)
+    assert not CJK.search(engine.chat(CAPITAL, Sampling(max_tokens=16, no_cjk=True)).text)
 
 
 def check_deadline(engine: LlmEngine) -> None:

@@ -118,11 +118,12 @@ def test_the_example_prompt_is_fixed_and_the_previous_turn_comes_last() -> None:
     assert again.prompts[0][:-1] == messages[:-3]  # the cached prefix is the same each time
 
 
-def test_english_output_bans_cjk_tokens_and_chinese_output_does_not() -> None:
+def test_english_output_bans_cjk_tokens_and_chinese_output_english_words() -> None:
     to_english, to_chinese = Replies(("Good morning.", -1.0)), Replies(("早上好。", -1.0))
     translate(to_english, "早上好。", "zh", "en")
     translate(to_chinese, "Good morning.", "en", "zh")
-    assert to_english.samplings[0].no_cjk and not to_chinese.samplings[0].no_cjk
+    assert to_english.samplings[0].bans() == ("cjk",)
+    assert to_chinese.samplings[0].bans() == ("latin_words",)
     assert to_english.samplings[0].stop == ("\n",)
 
 

@@ -14,6 +14,7 @@ from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
 from voxnode.services.repair.zh_lexicon import ZhLexicon
 from voxnode.services.repair.zh_repairer import ZhRepairer
+from voxnode.testing.fake_engine import FakeEngine
 
 
 class TableLexicon(ZhLexicon):
@@ -171,3 +172,32 @@ def test_after_an_edit_only_candidates_within_its_reach_are_scored_again() -> No
     assert outcome.text == f"会议室{filler}在"
     far = f"会议室{filler}再"  # 在 -> 再, 13 characters from the edit: its gain is kept
     assert f"会议是{filler}再" in lexicon.scored and far not in lexicon.scored
+
+
+@pytest.mark.parametrize(
+    ("llm_scores", "made"),
+    [
+        ({"在会议是": -30.0, "在会议室": -20.0}, True),
+        ({"在会议是": -30.0, "在会议室": -29.5}, False),
+    ],
+)
+def test_the_llm_judge_makes_a_gray_zone_edit_only_when_it_agrees(
+    llm_scores: dict[str, float], made: bool
+) -> None:
+    lexicon = TableLexicon({"在会议是": -30.0, "在会议室": -26.0}, {"是": "室事", "在": "再"})
+    judge = FakeEngine(scores=llm_scores)
+    r = ZhRepairer(lexicon, ZhMargins(judge_band=2.0, judge_margin=1.0), judge=judge)
+    assert (r.repair("在会议是").text == "在会议室") is made  # 4 < 5: short of the margin
+    assert judge.scored[:2] == ["在会议是", "在会议室"]
+
+
+def test_the_llm_judge_is_not_asked_outside_the_gray_zone_and_a_failing_one_is_ignored() -> None:
+    lexicon = TableLexicon({"在会议是": -30.0, "在会议室": -27.5}, {"是": "室事", "在": "再"})
+    far = FakeEngine(scores={"在会议室": 0.0})
+    assert ZhRepairer(lexicon, ZhMargins(judge_band=2.0), judge=far).repair("在会议是").text == (
+        "在会议是"
+    )
+    assert far.scored == []  # 2.5 short of the margin: outside a band of 2
+    broken = FakeEngine(scores={"在会议室": 0.0}, fail_after=0)
+    r = ZhRepairer(lexicon, ZhMargins(judge_band=3.0), judge=broken)
+    assert r.repair("在会议是").text == "在会议是"

@@ -80,6 +80,7 @@ def sampling_of(request: ChatCompletionRequest | CompletionRequest) -> Sampling:
         max_tokens=request.max_tokens or 512, temperature=request.temperature,
         top_p=request.top_p, stop=request.stops(), seed=request.seed,
         grammar=request.grammar, no_cjk=request.no_cjk,
+        no_latin_words=request.no_latin_words,
     )  # fmt: skip
 
 

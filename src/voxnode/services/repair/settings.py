@@ -4,6 +4,8 @@ VOXNODE_REPAIR_EN__MARGIN, ...)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxnode.services.common.repair_settings import RepairServiceSettings
@@ -51,6 +53,15 @@ class ZhMargins(BaseModel):
     """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
     fuzzy_weight: float = 1.0
     """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""
+    llm_judge: Literal["auto", "on", "off"] = "auto"
+    """The LLM the node hosts as a second judge in the gray zone: the best candidate that
+    falls short of its margin by at most `judge_band` is made when the LLM, too, finds it
+    likelier by `judge_margin` nats. auto: on where there is an NVIDIA GPU (a scoring call
+    costs about 0.56 s on 2 CPU cores, more than the search budget leaves). Band and margin
+    from bench/zh_homophone_fixes.py --judge and the rmrb over-correction check (README,
+    "Measuring repair quality")."""
+    judge_band: float = Field(2.0, ge=0)
+    judge_margin: float = Field(4.0, ge=0)
 
 
 class RepairSettings(RepairServiceSettings):

@@ -17,7 +17,10 @@ characters. For each sentence:
    Edits keep the sentence's length, and a trigram's judgement is local: after an edit only
    the candidates within `RESCORE_REACH` characters of it are scored again; the others keep
    their gain from the search before.
-5. Optional residual check (`residual_margin`, off by default): when a candidate still
+5. The gray zone, when an LLM judge is given (ZhMargins.llm_judge): a best candidate that
+   falls short of the margin by at most `judge_band` is made when the LLM scores the
+   sentence with it higher by `judge_margin` nats; one the LLM refuses ends the search.
+6. Optional residual check (`residual_margin`, off by default): when a candidate still
    gains that much after the last edit, answer PASS instead of a part repair.
 Margins were tuned on the dev sets only (SIGHAN15, rmrb, and our Whisper set
 data/zh_whisper_tts.jsonl).
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
+from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
 from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
@@ -83,9 +87,14 @@ def _toneless(char: str) -> str:
 
 
 class ZhRepairer:
-    def __init__(self, lexicon: ZhLexicon, margins: ZhMargins | None = None):
+    def __init__(
+        self, lexicon: ZhLexicon, margins: ZhMargins | None = None, *,
+        judge: LlmEngine | None = None,
+    ):  # fmt: skip
         self.lexicon = lexicon
         self.margins = margins or ZhMargins()
+        self.judge = judge
+        """The gray zone's second judge (None: the trigram decides alone)."""
 
     def repair(
         self,
@@ -117,6 +126,8 @@ class ZhRepairer:
                 if not edits:
                     raise
                 break  # each edit made so far cleared its margin: they stand
+            if best is not None and best.gain < margin and len(edits) < m.max_edits:
+                best = self._judged(current, best, context, margin, deadline)
             if best is None or best.gain < margin or len(edits) == m.max_edits:
                 residual = best.gain if best else residual
                 break
@@ -127,6 +138,23 @@ class ZhRepairer:
         if abstained:
             current, edits = simplified, []
         return ZhOutcome(current, tuple(edits), simplified != text, abstained)
+
+    def _judged(
+        self, text: str, best: ZhEdit, context: str, margin: float, deadline: float | None
+    ) -> ZhEdit:
+        """`best` with the margin's gain when the LLM judge finds it likelier by
+        `judge_margin` nats, else as it was (a judge that fails or runs late changes nothing)."""
+        m = self.margins
+        if self.judge is None or best.gain < margin - m.judge_band:
+            return best
+        candidate = text[: best.start] + best.new + text[best.start + len(best.old) :]
+        try:
+            before, after = self.judge.score([text, candidate], context=context, deadline=deadline)
+        except (EngineError, EngineDeadlineError):
+            return best
+        if after - before < m.judge_margin:
+            return best
+        return ZhEdit(best.start, best.old, best.new, margin)
 
     def _best_candidate(
         self, text: str, context: str, frozen: set[int], deadline: float | None,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
+from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
+from voxnode.engines.llm_engine import LlmEngine
+from voxnode.models.memory_probe import free_vram_mb
 from voxnode.models.model_store import ModelStore
 from voxnode.services.common.text_diff import diff_items
 from voxnode.services.repair.settings import RepairSettings
@@ -15,9 +18,12 @@ from voxnode.services.repair.zh_repairer import ZhRepairer
 class ZhRepairService:
     name = "semantic-repair-zh"
 
-    def __init__(self, settings: RepairSettings, *, store: ModelStore):
+    def __init__(
+        self, settings: RepairSettings, *, store: ModelStore, judge: LlmEngine | None = None
+    ):
         self._settings = settings
         self._store = store
+        self._judge = judge
         self._repairer: ZhRepairer | None = None
         self._files: dict[str, str] = {}
 
@@ -25,8 +31,17 @@ class ZhRepairService:
         settings = self._settings
         lexicon = ZhLexicon.pulled(self._store, settings.zh_lm_model, settings.zh_lexicon_model)
         lexicon.load()
-        self._repairer = ZhRepairer(lexicon, self._settings.zh)
+        self._repairer = ZhRepairer(lexicon, settings.zh, judge=self._llm_judge())
         self._files = {"lm": str(lexicon.lm_path), "confusions": str(lexicon.same_pinyin_path)}
+
+    def _llm_judge(self) -> LlmEngine | None:
+        """The node's LLM (its /v1/score) as the gray zone's judge: when asked, or on a
+        machine with an NVIDIA GPU (ZhMargins.llm_judge)."""
+        s = self._settings
+        wanted = s.zh.llm_judge == "on" or (s.zh.llm_judge == "auto" and free_vram_mb() is not None)
+        if self._judge is not None or not wanted:
+            return self._judge if wanted else None
+        return build_engine(None, EngineSettings(engine=NODE_ENGINE, node_model=s.llm_model))
 
     def warm_up_request(self) -> RepairRequest:
         return RepairRequest(
@@ -66,7 +81,8 @@ class ZhRepairService:
 
     def info(self) -> dict[str, Any]:
         return {
-            "engine": "kenlm+pinyin",
+            "engine": "kenlm+pinyin"
+            + ("+llm-judge" if self._repairer and self._repairer.judge else ""),
             "files": self._files,
             "margins": self._repairer.margins.model_dump() if self._repairer else None,
         }

@@ -70,7 +70,10 @@ class StreamingTranslator:
         started = time.monotonic()
         rules = rules_for(tgt_lang)
         sampling = Sampling(
-            max_tokens=token_budget(text), stop=("\n",), no_cjk=tgt_lang not in CJK_LANGUAGES
+            max_tokens=token_budget(text),
+            stop=("\n",),
+            no_cjk=tgt_lang not in CJK_LANGUAGES,
+            no_latin_words=tgt_lang in CJK_LANGUAGES,
         )
         messages = PROMPTS[self._prompt](text, src_lang, tgt_lang, previous)
         tally = _Tally()

@@ -81,7 +81,10 @@ class LlmTranslator:
         """`skip`: prompts already asked elsewhere (a streamed answer that failed), left
         out unless no other is left."""
         sampling = Sampling(
-            max_tokens=token_budget(text), stop=("\n",), no_cjk=tgt_lang not in CJK_LANGUAGES
+            max_tokens=token_budget(text),
+            stop=("\n",),
+            no_cjk=tgt_lang not in CJK_LANGUAGES,
+            no_latin_words=tgt_lang in CJK_LANGUAGES,
         )
         best: _Candidate | None = None
         attempts = 0
