@@ -1,6 +1,7 @@
 """Translation prompts compared on their own: each prompt's greedy answer from the node's
 OpenAI face (the model the node hosts), its first line, scored with chrF and BLEU as
-`voxnode eval translate` scores. No guards, no second prompt, no CJK ban: this shows what a
+`voxnode eval translate` scores. No guards, no second prompt, no CJK ban (`--no-latin-words`:
+the ban of English words the translator uses for Chinese answers): this shows what a
 prompt gives before the translator's checks, to choose which one it asks first.
 
 Prompts: `examples` and `plain` are the translator's own (services/translate/prompts.py);
@@ -82,6 +83,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 response = http.post("/v1/chat/completions", json={
                     "model": "default", "messages": messages, "temperature": 0.0,
                     "max_tokens": token_budget(row.src), "stop": ["\n"],
+                    "no_latin_words": args.no_latin_words,
                 })  # fmt: skip
                 response.raise_for_status()
                 text = clean(response.json()["choices"][0]["message"]["content"])
@@ -103,6 +105,10 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--prompts", default=",".join(PROMPTS))
     parser.add_argument("--node", default="http://127.0.0.1:8700")
+    parser.add_argument(
+        "--no-latin-words", action="store_true",
+        help="ban a space and a lower-case English word (the translator does, into Chinese)",
+    )  # fmt: skip
     parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results" / "translate_prompts.json"
     )
