@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from voxnode.services.normalize.spoken_numbers import (
     DIGIT_WORDS,
+    MONTHS,
     SCALES,
     TENS,
     UNITS,
@@ -23,20 +24,6 @@ from voxnode.services.normalize.spoken_numbers import (
 Match = tuple[str, int, str]
 """(written text, index after the phrase, category)."""
 
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 CURRENCIES = {
     "dollar": "$", "dollars": "$", "usd": "$", "euro": "€", "euros": "€", "pound": "£",
     "pounds": "£", "won": "₩", "yen": "¥",

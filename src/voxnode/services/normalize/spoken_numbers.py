@@ -33,6 +33,20 @@ ORDINALS = {
     "hundredth": 100, "thousandth": 1000, "millionth": 10**6, "billionth": 10**9,
 }  # fmt: skip
 DIGIT_WORDS = {word: value for word, value in UNITS.items() if value < 10}
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 @dataclass(frozen=True, slots=True)

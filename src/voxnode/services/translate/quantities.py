@@ -13,9 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from voxnode.services.normalize.spoken_numbers import MONTHS, SCALES, TENS, UNITS
+
 DIGITS = r"\d+(?:[.,]\d+)*"
-EN_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
-             "bn": 10**9, "trillion": 10**12}  # fmt: skip
+EN_SCALES = {"hundred": 100, "bn": 10**9, **SCALES}
 ZH_SCALES = {"百": 100, "千": 10**3, "万": 10**4, "亿": 10**8, "万亿": 10**12}
 EN_SCALED = re.compile(rf"({DIGITS})(?:\s*({'|'.join(EN_SCALES)})\b)?", re.I)
 ZH_SCALED = re.compile(rf"({DIGITS})(?:\s*[多余]?\s*(万亿|亿|万|千|百)(?![分米克瓦]))?")
@@ -23,44 +24,8 @@ ZH_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\s*月")
 ZH_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 ZH_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 ZH_UNIT = {"十": 10, "百": 100, "千": 1000}
-EN_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-]
+EN_WORDS = {word: value for word, value in (UNITS | TENS).items() if value <= 20}
 EN_WORD = re.compile(rf"\b({'|'.join(EN_WORDS)})(?:\s+({'|'.join(EN_SCALES)}))?\b", re.I)
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 EN_MONTH = re.compile(rf"\b(?:{'|'.join(MONTHS)}|{'|'.join(m[:3] for m in MONTHS)}|sept)\b", re.I)
 
 
@@ -99,7 +64,7 @@ def readable(text: str, lang: str) -> tuple[set[Decimal], set[int]]:
         months = {int(m.group(1)) for m in ZH_MONTH.finditer(text)}  # 13月: not a month, harmless
     else:
         for word, scale in EN_WORD.findall(text):
-            values.add(Decimal(EN_WORDS.index(word.lower()) * EN_SCALES.get(scale.lower(), 1)))
+            values.add(Decimal(EN_WORDS[word.lower()] * EN_SCALES.get(scale.lower(), 1)))
         months = {MONTHS.index(_month(m.group())) + 1 for m in EN_MONTH.finditer(text)}
     return values, months
 
