@@ -16,7 +16,7 @@ import re
 import time
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from voxnode.contracts.service_request import ServiceRequest
 
@@ -100,13 +100,22 @@ class CompletionRequest(_Generation):
 
 
 class ScoreRequest(ServiceRequest):
-    """VoxNode: natural-log likelihood of each text after `context` (sum over its tokens)."""
+    """VoxNode: natural-log likelihood of each text after `context` (sum over its tokens),
+    or, with `messages`, of each text as the assistant's reply to them (the model's chat
+    template applied): how likely a translation makes its source, translated back."""
 
     endpoint: ClassVar[str] = "/v1/score"
     model: str = DEFAULT_MODEL
     texts: list[str] = Field(min_length=1, max_length=64)
     context: str = ""
+    messages: list[ChatMessageIn] | None = Field(None, min_length=1)
     keep_alive: KeepAlive = None
+
+    @model_validator(mode="after")
+    def _one_context(self) -> ScoreRequest:
+        if self.messages is not None and self.context:
+            raise ValueError("give context or messages, not both")
+        return self
 
 
 class ScoreResponse(BaseModel):

@@ -17,6 +17,7 @@ from typing import TypeVar
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineError,
     EngineHealth,
     EngineLoadError,
@@ -72,7 +73,7 @@ class EngineChain:
         return self._stream(lambda e: e.complete(prompt, sampling, deadline=deadline))
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
         return self._call(lambda e: e.score(texts, context=context, deadline=deadline))
 

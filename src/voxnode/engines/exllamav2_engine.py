@@ -17,6 +17,7 @@ from typing import Any
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineHealth,
     EngineLoadError,
     EngineStats,
@@ -117,10 +118,15 @@ class ExLlamaV2Engine:
         yield Piece("", finish_reason=finish, usage=Usage(prompt_tokens, produced))
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
         torch = self._torch
-        prefix = self._tokenizer.encode(context, add_bos=True) if context else None
+        if isinstance(context, str):
+            prefix = self._tokenizer.encode(context, add_bos=True) if context else None
+        else:  # the template and the tokens chat() speaks
+            prefix = self._tokenizer.encode(
+                _chatml(context), add_bos=False, encode_special_tokens=True
+            )
         results = []
         with self._lock, torch.inference_mode():
             for text in texts:

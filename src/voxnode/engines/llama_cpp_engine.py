@@ -25,6 +25,7 @@ import numpy as np
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineError,
     EngineHealth,
     EngineLoadError,
@@ -119,12 +120,12 @@ class LlamaCppEngine:
         )
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
         llm = self._llm
         with self._lock:
             try:
-                prefix = [self._start_token(), *self._tokens(context)]
+                prefix = self._context_tokens(context)
                 first = self._decode(prefix, 0, all_logits=False)[-1]
                 results = []
                 cached: list[int] = []  # the tokens after the prefix in the KV cache
@@ -208,6 +209,21 @@ class LlamaCppEngine:
             return []
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def _context_tokens(self, context: Context) -> list[int]:
+        """Raw text after the start token, or chat messages through the model's own chat
+        template (the GGUF's, else ChatML) with the assistant's turn opened, as `chat` asks."""
+        if isinstance(context, str):
+            return [self._start_token(), *self._tokens(context)]
+        llm = self._llm
+        template = llm.metadata.get("tokenizer.chat_template") or CHATML
+        rendered = _chat_formatter(template, llm)(
+            messages=[{"role": m.role, "content": m.content} for m in context]
+        )
+        tokens = llm.tokenize(
+            rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+        )
+        return list(tokens) or [self._start_token()]
+
     def _start_token(self) -> int:
         bos = int(self._llm.token_bos())
         return bos if bos >= 0 else int(self._llm.token_eos())
@@ -229,6 +245,24 @@ class LlamaCppEngine:
         if not rows:
             return np.empty((0, n_vocab), dtype=np.float32)
         return np.vstack(rows) if all_logits else rows[-1]
+
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""The template for a GGUF that carries none (the one exllamav2_engine speaks)."""
+
+
+def _chat_formatter(template: str, llm: Any) -> Any:
+    llama_cpp = _import_llama_cpp()
+    model = llm._model
+    eos, bos = int(llm.token_eos()), int(llm.token_bos())
+    return llama_cpp.llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=model.token_get_text(eos) if eos >= 0 else "",
+        bos_token=model.token_get_text(bos) if bos >= 0 else "",
+    )
 
 
 def _sum_logprobs(logits: np.ndarray, tokens: Sequence[int]) -> float:

@@ -32,6 +32,7 @@ from voxnode.engines.llama_server_binary import find_llama_server
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineDeadlineError,
     EngineError,
     EngineHealth,
@@ -133,9 +134,13 @@ class LlamaServerEngine:
         return self._pieces("/v1/completions", {"prompt": prompt}, sampling, deadline)
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
-        prompt: list[int | str] = [*self._start_token, *([context] if context else [])]
+        prompt: list[int | str]
+        if isinstance(context, str):
+            prompt = [*self._start_token, *([context] if context else [])]
+        else:
+            prompt = [self._chat_prompt(context, deadline)]
         futures = [self._pool.submit(self._score_one, prompt, t, deadline) for t in texts]
         results = [future.result() for future in futures]
         self._stats.scored_texts += len(texts)
@@ -218,6 +223,12 @@ class LlamaServerEngine:
         if sampling.no_cjk and not self._banned["cjk"] and sampling.grammar is None:
             return {"grammar": NO_CJK_GRAMMAR}
         return {"logit_bias": [[token, False] for token in banned]} if banned else {}
+
+    def _chat_prompt(self, messages: Sequence[ChatMessage], deadline: float | None) -> str:
+        """The server's own chat template over `messages`, as /v1/chat/completions renders it."""
+        body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
+        with self._request("POST", "/apply-template", body, deadline, stream=False) as response:
+            return str(response.json()["prompt"])
 
     def _score_one(self, prompt: list[int | str], text: str, deadline: float | None) -> float:
         want = text.encode("utf-8")

@@ -1,6 +1,7 @@
 """The one Protocol every LLM engine meets, and the value types it speaks.
 
-Repair ranks candidates with `score`; translation and repair generate with `chat`; the
+Repair ranks candidates with `score`, and translation its candidates by how likely each makes
+the source (`score` after chat messages); translation and repair generate with `chat`; the
 model host streams with `stream` (chat messages) and `complete` (a raw prompt). How to
 sample is one value (`Sampling`); a streamed answer is a sequence of `Piece`s, the last one
 carrying the finish reason and the token counts. A deadline is absolute (`time.monotonic()`):
@@ -23,6 +24,10 @@ Role = Literal["system", "user", "assistant"]
 class ChatMessage:
     role: Role
     content: str
+
+
+Context = str | Sequence[ChatMessage]
+"""What a scored text follows: raw text, or chat messages the text answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +152,11 @@ class LlmEngine(Protocol):
         ...
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
-        """Natural-log likelihood of each text following `context` (sum over its tokens)."""
+        """Natural-log likelihood of each text following `context` (sum over its tokens):
+        raw text, or chat messages, after which each text is scored as the assistant's reply
+        (the model's chat template with its generation prompt, as `chat` would ask)."""
         ...
 
     def health(self) -> EngineHealth: ...

@@ -22,6 +22,7 @@ import httpx
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineDeadlineError,
     EngineError,
     EngineHealth,
@@ -76,10 +77,13 @@ class OpenAiEngine:
         return self._pieces("/completions", {"prompt": prompt}, sampling, deadline)
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
-        body = {"model": self.config.model, "texts": list(texts), "context": context,
-                **self._extras(deadline)}  # fmt: skip
+        after = (
+            {"context": context} if isinstance(context, str)
+            else {"messages": [{"role": m.role, "content": m.content} for m in context]}
+        )  # fmt: skip
+        body = {"model": self.config.model, "texts": list(texts), **after, **self._extras(deadline)}
         response = self._post("/score", body, deadline)
         try:
             scores = [float(x) for x in response.json()["scores"]]

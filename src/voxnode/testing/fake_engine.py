@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from voxnode.engines.llm_engine import (
     ChatMessage,
     ChatResult,
+    Context,
     EngineError,
     EngineHealth,
     EngineStats,
@@ -69,7 +70,7 @@ class FakeEngine:
         yield Piece("", finish_reason="stop", usage=Usage(1, len(words)))
 
     def score(
-        self, texts: Sequence[str], *, context: str = "", deadline: float | None = None
+        self, texts: Sequence[str], *, context: Context = "", deadline: float | None = None
     ) -> list[float]:
         self._tick()
         self.scored.extend(text.strip() for text in texts)

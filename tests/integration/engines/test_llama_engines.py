@@ -41,6 +41,8 @@ def check_protocol(engine: LlmEngine) -> None:
     )  # greedy: same text
     good, other, scrambled = engine.score(SENTENCES, context="A short story:")
     assert scrambled < min(good, other) < 0
+    paris, berlin = engine.score(["Paris", "Berlin"], context=CAPITAL)  # as the reply to it
+    assert berlin < paris < 0
     assert engine.health().ok
     check_bans(engine)
 
@@ -66,7 +68,7 @@ def test_engine_a_meets_the_protocol(engine_a: LlamaCppEngine) -> None:
     assert isinstance(engine_a, LlmEngine)
     check_protocol(engine_a)
     stats = engine_a.stats()
-    assert stats.backend == "cpu" and stats.requests >= 2 and stats.scored_texts == 3
+    assert stats.backend == "cpu" and stats.requests >= 2 and stats.scored_texts == 5
 
 
 def test_engine_a_scores_each_text_as_if_alone(engine_a: LlamaCppEngine) -> None:
@@ -102,6 +104,13 @@ def test_engine_b_meets_the_protocol_and_scores_like_a(
         for a, b in zip(
             engine_a.score(SENTENCES, context=context),
             engine.score(SENTENCES, context=context),
+            strict=True,
+        ):
+            assert abs(a - b) < 0.05 * abs(a) + 0.5, (a, b)
+        replies = ["Paris", "The capital of France is Paris."]  # after each one's chat template
+        for a, b in zip(
+            engine_a.score(replies, context=CAPITAL),
+            engine.score(replies, context=CAPITAL),
             strict=True,
         ):
             assert abs(a - b) < 0.05 * abs(a) + 0.5, (a, b)

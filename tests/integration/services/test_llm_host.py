@@ -116,6 +116,18 @@ def test_errors_come_in_the_openai_shape(node: RunningNode, ai: openai.OpenAI) -
         ai.chat.completions.create(model=SMALL, messages=[])
 
 
+def test_the_score_route_rates_replies_to_chat_messages(node: RunningNode) -> None:
+    """/v1/score with `messages`: each text as the assistant's answer (the chat template);
+    context and messages at once is bad input in the documented shape."""
+    with node.client() as api:
+        answer = api.post("/v1/score", json={"texts": ["Paris", "Berlin"], "messages": ASK})
+        assert answer.status_code == 200, answer.text
+        paris, berlin = answer.json()["scores"]
+        assert berlin < paris < 0
+        both = api.post("/v1/score", json={"texts": ["Paris"], "messages": ASK, "context": "Q:"})
+    assert both.status_code == 422 and "not both" in both.text
+
+
 def test_a_second_model_evicts_the_idle_one_under_the_budget(
     node: RunningNode, ai: openai.OpenAI
 ) -> None:

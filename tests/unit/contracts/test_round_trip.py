@@ -80,6 +80,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "openai.ChatCompletionRequest": {"keep_alive": "10m"},
     "openai.CompletionRequest": {"keep_alive": "30s"},
     "openai._Generation": {"keep_alive": "1h"},
+    "openai.ScoreRequest": {"context": ""},  # context or messages, not both (a model validator)
     # in_progress_s must be under ack_wait_s (a model validator)
     "node_settings.ClusterSettings": {"in_progress_s": 0.5},
     # a URL (pattern); a secret is never serialised (SecretStr dumps as stars)

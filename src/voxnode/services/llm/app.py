@@ -33,7 +33,7 @@ from voxnode.contracts.openai import (
     UnloadResponse,
     keep_alive_seconds,
 )
-from voxnode.engines.llm_engine import ChatMessage, Piece, Sampling
+from voxnode.engines.llm_engine import ChatMessage, Context, Piece, Sampling
 from voxnode.models.model_catalog import ModelKind
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_settings, service_model_store
@@ -82,6 +82,13 @@ def sampling_of(request: ChatCompletionRequest | CompletionRequest) -> Sampling:
         grammar=request.grammar, no_cjk=request.no_cjk,
         no_latin_words=request.no_latin_words,
     )  # fmt: skip
+
+
+def score_context(request: ScoreRequest) -> Context:
+    """What the request's texts follow: its chat messages, else its raw context."""
+    if request.messages is None:
+        return request.context
+    return [ChatMessage(m.role, m.content) for m in request.messages]
 
 
 def build_app(
@@ -171,7 +178,7 @@ def build_app(
 
         def run() -> list[float]:
             with host.use(name, keep_alive_s=keep) as hosted:
-                return hosted.score(request.texts, request.context, deadline)
+                return hosted.score(request.texts, score_context(request), deadline)
 
         scores = await model.run(run, deadline=deadline)
         return ScoreResponse(model=name, scores=scores)

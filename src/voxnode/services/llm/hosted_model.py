@@ -14,7 +14,14 @@ import psutil
 from voxnode.engines.engine_chain import EngineChain
 from voxnode.engines.engine_factory import EngineSettings, build_engine
 from voxnode.engines.llama_server_engine import LlamaServerEngine
-from voxnode.engines.llm_engine import ChatMessage, ChatResult, LlmEngine, Piece, Sampling
+from voxnode.engines.llm_engine import (
+    ChatMessage,
+    ChatResult,
+    Context,
+    LlmEngine,
+    Piece,
+    Sampling,
+)
 from voxnode.services.llm.settings import LlmHostSettings
 
 KV_BYTES_PER_TOKEN = 32 * 1024
@@ -58,7 +65,7 @@ class HostedModel:
     def complete(self, prompt: str, sampling: Sampling, deadline: float) -> Iterator[Piece]:
         return self.generator.complete(prompt, sampling, deadline=deadline)
 
-    def score(self, texts: Sequence[str], context: str, deadline: float) -> list[float]:
+    def score(self, texts: Sequence[str], context: Context, deadline: float) -> list[float]:
         return self._scoring().score(texts, context=context, deadline=deadline)
 
     @property
