@@ -5,7 +5,7 @@ import time
 import pytest
 
 from voxnode.contracts.speech import TranslateRequest
-from voxnode.engines.llm_engine import ChatResult, Sampling
+from voxnode.engines.llm_engine import ChatResult, EngineError, Sampling
 from voxnode.services.translate.app import NmtWorker
 from voxnode.services.translate.guards import clean, violation
 from voxnode.services.translate.quality import estimate
@@ -92,6 +92,53 @@ class Replies(FakeEngine):
         self.samplings.append(sampling)
         text, logprob = self.answers.pop(0)
         return ChatResult(text, 10, 5, "stop", 0.0, 0.0, logprob=logprob)
+
+
+class BackScores(Replies):
+    """Replies, and a back-translation score per candidate: the text the scored source
+    follows is the candidate (in the last chat message); `fail` makes scoring fail."""
+
+    def __init__(self, *answers: tuple[str, float], backs: dict[str, float], fail: bool = False):
+        super().__init__(*answers)
+        self.backs, self.fail = backs, fail
+        self.contexts: list[object] = []
+
+    def score(self, texts, *, context="", deadline=None):  # type: ignore[no-untyped-def]
+        self._tick()
+        if self.fail:
+            raise EngineError("scorer crashed")
+        self.contexts.append(context)
+        asked = context[-1].content
+        return [next(v for k, v in self.backs.items() if asked.endswith(k)) for _ in texts]
+
+
+def back_translate(engine: FakeEngine, text: str, src: str, tgt: str) -> Translation:
+    translator = LlmTranslator(engine, back_translate=True)
+    return translator.translate(text, src, tgt, previous=None, deadline=time.monotonic() + 5)
+
+
+def test_back_translation_asks_every_prompt_and_keeps_the_likeliest_source() -> None:
+    right, wrong = "Let's meet in the afternoon.", "We met in the afternoon."
+    engine = BackScores((right, -1.0), (wrong, -0.5), backs={right: -3.0, wrong: -9.0})
+    result = back_translate(engine, "我们下午见面吧。", "zh", "en")
+    assert (result.text, result.attempts, result.prompt) == (right, 2, "examples")
+    reverse = engine.contexts[0]
+    assert (
+        isinstance(reverse, list) and "English text into Simplified Chinese" in reverse[-1].content
+    )
+    # the same answer twice: nothing to choose, nothing scored
+    same = BackScores(("Hello.", -1.0), ("Hello.", -1.0), backs={})
+    assert back_translate(same, "你好。", "zh", "en").text == "Hello." and not same.contexts
+
+
+def test_back_translation_never_outranks_the_guards_nor_needs_the_scorer() -> None:
+    wrong, right = "I have 2 apples.", "I have 25 apples."
+    engine = BackScores((wrong, -1.0), (right, -2.0), backs={wrong: -1.0, right: -8.0})
+    assert back_translate(engine, "我有25个苹果。", "zh", "en").text == right
+    assert not engine.contexts  # one clean candidate: no choice to make
+    broken = BackScores(("Hello.", -3.0), ("Hi.", -1.0), backs={}, fail=True)
+    result = back_translate(broken, "你好。", "zh", "en")
+    assert result.text == "Hi."  # the scorer failed: the model's more confident answer
 
 
 def translate(engine: FakeEngine, text: str, src: str, tgt: str, **kw: object) -> Translation:

@@ -15,6 +15,7 @@ from voxnode.contracts.speech import TranslateRequest, TranslateResponse
 from voxnode.contracts.translate_stream import TranslateStreamRequest
 from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
+from voxnode.models.memory_probe import free_vram_mb
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.common.model_app import ModelApp
@@ -56,7 +57,12 @@ class NmtWorker:
                 model = self._store.pull(s.llm_model)
             self._model = str(model or s.llm_model)
             self._engine = build_engine(model, engine)
-        translator = LlmTranslator(self._engine, prompts=s.prompt_list(), low_quality=s.low_quality)
+        back = s.back_translate == "on" or (
+            s.back_translate == "auto" and free_vram_mb() is not None
+        )
+        translator = LlmTranslator(
+            self._engine, prompts=s.prompt_list(), low_quality=s.low_quality, back_translate=back
+        )
         self.translator = translator
         self.streamer = StreamingTranslator(
             self._engine, translator, prompt=s.prompt_list()[0], low_quality=s.low_quality
@@ -126,6 +132,8 @@ class NmtWorker:
             "engine": engine.name if engine else None,
             "model": self._model,
             "languages": self.settings.language_list(),
+            "back_translate": isinstance(self.translator, LlmTranslator)
+            and self.translator.back_translate,
         }
 
 

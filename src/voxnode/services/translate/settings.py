@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +31,11 @@ class NmtSettings(BaseSettings):
     engine's prompt cache on every request: on 2 CPU cores, bench/stream_latency.py's first
     translation piece came 0.2-1.1 s later with them (README, "Speech pipeline"); what they
     add to quality has not been measured (the dev sets are independent sentences)."""
+    back_translate: Literal["auto", "on", "off"] = "auto"
+    """Ask every prompt and keep the answer that makes the source likeliest translated back
+    (LlmTranslator). auto: on where there is an NVIDIA GPU; on 2 CPU cores it costs a second
+    answer and two scorings per sentence, about twice the time (README, "Measuring
+    translation")."""
     low_quality: float = Field(0.35, ge=0, le=1)
     """Under this quality estimate a translation is marked low-confidence."""
     deadline_ms: int = Field(30000, gt=0)

@@ -6,15 +6,21 @@ checks the answer (guards.issues), asks again with the next prompt only when som
 wrong, and returns the candidate whose problems weigh least, the model's more confident one
 on a tie. An answer with problems is marked low-confidence; only when every answer is empty
 does it refuse, so that the node can try another translator.
+
+With `back_translate`, every prompt is asked and, among the candidates whose problems weigh
+least, the one that makes the source likeliest wins: the log-likelihood of the source as the
+model's answer to "translate this candidate back" (a noisy channel, `engine.score` after
+chat messages). A candidate that drops or invents meaning explains the source badly, a
+fluent one with a wrong word explains it worse than the right one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
-from voxnode.engines.llm_engine import EngineDeadlineError, LlmEngine, Sampling
+from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine, Sampling
 from voxnode.services.translate.guards import clean, issues, weight
 from voxnode.services.translate.prompts import PROMPTS
 from voxnode.services.translate.quality import estimate
@@ -56,15 +62,17 @@ class _Candidate:
     found: list[str]
     quality: float
     prompt: str
+    back: float = 0.0
+    """The source's log-likelihood translated back from this text (0: not scored)."""
 
-    def rank(self) -> tuple[float, float]:
-        return weight(self.found), -self.quality
+    def rank(self) -> tuple[float, float, float]:
+        return weight(self.found), -self.back, -self.quality
 
 
 class LlmTranslator:
     def __init__(
         self, engine: LlmEngine, *, prompts: tuple[str, ...] = ("examples", "plain"),
-        low_quality: float = 0.35,
+        low_quality: float = 0.35, back_translate: bool = False,
     ):  # fmt: skip
         unknown = [name for name in prompts if name not in PROMPTS]
         if unknown or not prompts:
@@ -72,6 +80,7 @@ class LlmTranslator:
         self._engine = engine
         self._prompts = prompts
         self._low_quality = low_quality
+        self.back_translate = back_translate
         self.name = f"llm:{engine.name}"
 
     def translate(
@@ -86,34 +95,56 @@ class LlmTranslator:
             no_cjk=tgt_lang not in CJK_LANGUAGES,
             no_latin_words=tgt_lang in CJK_LANGUAGES,
         )
-        best: _Candidate | None = None
-        attempts = 0
+        candidates: list[_Candidate] = []
         prompts = tuple(name for name in self._prompts if name not in skip) or self._prompts
         for name in prompts:
             messages = PROMPTS[name](text, src_lang, tgt_lang, previous)
             try:
                 answer = self._engine.chat(messages, sampling, deadline=deadline)
             except EngineDeadlineError:
-                if best is None:
+                if not candidates:
                     raise
                 break  # the first answer stands: late is worse than imperfect
-            attempts += 1
             output = clean(answer.text)
             found = issues(text, output, src_lang, tgt_lang)
-            candidate = _Candidate(
+            candidates.append(_Candidate(
                 output, found, estimate(answer.logprob, answer.completion_tokens, found), name
-            )
-            if best is None or candidate.rank() < best.rank():
-                best = candidate
-            if not found:
+            ))  # fmt: skip
+            if not found and not self.back_translate:
                 break
-        assert best is not None
+        attempts = len(candidates)
+        if self.back_translate:
+            candidates = self._scored_back(candidates, text, src_lang, tgt_lang, deadline)
+        best = min(candidates, key=_Candidate.rank)
         if not best.text:
             raise TranslationRejectedError(f"{self.name}: every answer was empty")
         return Translation(
             best.text, best.quality, tuple(best.found), attempts, best.prompt,
             low_confidence=bool(best.found) or best.quality < self._low_quality,
         )  # fmt: skip
+
+    def _scored_back(
+        self, candidates: list[_Candidate], text: str, src_lang: str, tgt_lang: str,
+        deadline: float,
+    ) -> list[_Candidate]:  # fmt: skip
+        """The candidates whose problems weigh least, each with the log-likelihood of `text`
+        as the answer to translating it back (the plain prompt); as they were when there is
+        no choice to make or the engine cannot score in time."""
+        least = min(weight(c.found) for c in candidates)
+        tied = [c for c in candidates if weight(c.found) == least and c.text]
+        if len({c.text for c in tied}) < 2:
+            return candidates
+        try:
+            backs = [
+                self._engine.score(
+                    [text], context=PROMPTS["plain"](c.text, tgt_lang, src_lang, None),
+                    deadline=deadline,
+                )[0]
+                for c in tied
+            ]  # fmt: skip
+        except (EngineError, EngineDeadlineError):
+            return candidates
+        return [replace(c, back=back) for c, back in zip(tied, backs, strict=True)]
 
 
 def token_budget(text: str) -> int:
