@@ -21,7 +21,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -30,13 +29,13 @@ from voxnode.contracts.errors import BusyError, ErrorCategory, VoxnodeError
 from voxnode.contracts.languages import language_code
 from voxnode.contracts.node_settings import PipelineSettings
 from voxnode.contracts.repair import ReasonCode
-from voxnode.contracts.routing_settings import CloudBackend, RoutingSettings
+from voxnode.contracts.routing_settings import RoutingSettings
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_request import ServiceRequest
 from voxnode.contracts.service_spec import ServiceSpec
 from voxnode.contracts.service_status import ServiceState
 from voxnode.pipeline import cloud_transport
-from voxnode.pipeline.cloud_transport import CloudCallError, stage_of
+from voxnode.pipeline.cloud_targets import CloudTarget, CloudTargets, stream_error
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
 from voxnode.pipeline.service_choice import Candidate, choose
 from voxnode.pipeline.service_host import ServiceHost
@@ -48,7 +47,7 @@ from voxnode.pipeline.service_replies import (
     error_of,
     open_stream,
 )
-from voxnode.pipeline.target_cooldown import TargetCooldown, cloud_id
+from voxnode.pipeline.target_cooldown import TargetCooldown
 from voxnode.routing.route_rules import Route, RouteDecision
 
 log = logging.getLogger(__name__)
@@ -77,15 +76,6 @@ Select = Callable[[ServiceSpec], bool]
 """Narrows the services of a type further (for example: only normalisers)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CloudTarget:
-    backend: CloudBackend
-
-    @property
-    def service_id(self) -> str:
-        return cloud_id(self.backend)
-
-
 Target = ServiceSpec | CloudTarget
 
 
@@ -100,7 +90,7 @@ class ServiceClient:
         self._routing = routing or RoutingSettings()
         self._http = httpx.AsyncClient(trust_env=False, timeout=None)  # deadlines rule
         self._latency_ms: dict[str, float] = {}
-        self._inflight: dict[str, int] = {}
+        self._clouds = CloudTargets(lambda: self._routing.cloud)
         self._cooldown = TargetCooldown(host, settings, self._http, lambda: self._routing.cloud)
 
     @property
@@ -133,14 +123,7 @@ class ServiceClient:
 
     def clouds(self, request: ServiceRequest, languages: list[str]) -> list[CloudTarget]:
         """The cloud backends that serve this request's stage and languages."""
-        stage = stage_of(request)
-        wanted = {language_code(x) for x in languages}
-        return [
-            CloudTarget(backend)
-            for backend in self.routing.cloud
-            if stage is not None and stage in backend.stages
-            and (not backend.languages or wanted <= {language_code(x) for x in backend.languages})
-        ]  # fmt: skip
+        return self._clouds.serving(request, languages)
 
     def cooling(self, service_id: str) -> bool:
         return self._cooldown.cooling(service_id)
@@ -277,7 +260,7 @@ class ServiceClient:
             away = self._cooldown.away(sid)
             return Candidate(
                 service_id=sid, state=ServiceState.FAILED if away else ServiceState.READY,
-                inflight=self._inflight.get(sid, 0), latency_ms=self._latency_ms.get(sid, 0.0),
+                inflight=self._clouds.inflight(sid), latency_ms=self._latency_ms.get(sid, 0.0),
                 cooling=self.cooling(sid), tried=sid in tried,
             )  # fmt: skip
         runtime = self._host.supervisor.status(sid)
@@ -315,7 +298,7 @@ class ServiceClient:
     ) -> Reply[T]:
         started = time.monotonic()
         if isinstance(target, CloudTarget):
-            body_out = await self._cloud(target, cloud_transport.send(
+            body_out = await self._clouds.call(target, cloud_transport.send(
                 self._http, target.backend, request, answer, deadline
             ))  # fmt: skip
             return self._answered(target, body_out, started, Route.CLOUD)
@@ -352,11 +335,11 @@ class ServiceClient:
                 first_byte_s or backend.first_token_timeout_s, backend.first_token_timeout_s
             )
             body = cloud_transport.cloud_body(backend, request)  # type: ignore[arg-type]
-            reply = await self._cloud(target, open_stream(
+            reply = await self._clouds.call(target, open_stream(
                 self._http, backend.base_url.rstrip("/") + request.endpoint.removeprefix("/v1"),
                 body, service_id=target.service_id, headers=cloud_transport.headers(backend),
                 deadline=deadline, first_byte_s=bound, resources=resources, route=Route.CLOUD,
-                check=lambda response: _cloud_error(backend, response),
+                check=lambda response: stream_error(backend, response),
             ))  # fmt: skip
         else:
             body = _local_body(request, deadline)
@@ -378,31 +361,6 @@ class ServiceClient:
         self._cooldown.answered(target.service_id)
         return reply
 
-    async def _cloud(self, target: CloudTarget, call: Awaitable[R]) -> R:
-        """A cloud call, counted in flight, its failures as ServiceCallError."""
-        sid = target.service_id
-        self._inflight[sid] = self._inflight.get(sid, 0) + 1
-        try:
-            return await call
-        except CloudCallError as exc:
-            raise ServiceCallError(
-                exc.message, code=exc.code, category=exc.category, answered=True,
-                retry_after_s=exc.retry_after_s,
-                status=502 if exc.category is ErrorCategory.PERMANENT else 503,
-            ) from exc  # fmt: skip
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise ServiceCallError(
-                f"{sid}: no answer in time", code="CLOUD_TIMEOUT",
-                category=ErrorCategory.TRANSIENT,
-            ) from exc  # fmt: skip
-        except httpx.HTTPError as exc:
-            raise ServiceCallError(
-                f"{sid}: {type(exc).__name__}", code="CLOUD_UNREACHABLE",
-                category=ErrorCategory.TRANSIENT,
-            ) from exc  # fmt: skip
-        finally:
-            self._inflight[sid] -= 1
-
     def _answered(self, target: Target, body: T, started: float, route: Route) -> Reply[T]:
         elapsed_ms = (time.monotonic() - started) * 1000
         sid = target.service_id
@@ -415,17 +373,6 @@ class ServiceClient:
         log.warning("%s cooled down after a failed request (%s)", target.service_id, error.code)
         cloud = target.backend if isinstance(target, CloudTarget) else None
         self._cooldown.cool(target.service_id, cloud=cloud, retry_after_s=error.retry_after_s)
-
-
-def _cloud_error(backend: CloudBackend, response: httpx.Response) -> ServiceCallError | None:
-    try:
-        cloud_transport.raise_for_cloud(backend, response)
-    except CloudCallError as exc:
-        raise ServiceCallError(
-            exc.message, code=exc.code, category=exc.category, answered=True,
-            retry_after_s=exc.retry_after_s,
-        ) from exc  # fmt: skip
-    return None
 
 
 def _local_body(request: ServiceRequest, deadline: float) -> dict[str, Any]:
