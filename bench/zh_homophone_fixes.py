@@ -9,12 +9,16 @@ substituted is one error, classed by how it sounds against the right one:
 - `other`: neither (下53点 for 下午三点, a word misheard whole).
 
 An error is fixed when the repaired sentence has the right character at its place, and a
-character Whisper got right that repair changed is one broken. The repairer runs with the
-shipped defaults (`ZhMargins()`), its search budget included, as the service runs it; with
-`--judge URL`, the LLM of the node at URL judges the gray zone (ZhMargins.llm_judge), as on
-a GPU node, and `--judge-band`/`--judge-margin` set its gates; `--search-budget-ms` gives a
-CPU's slower judge the time a GPU's would not need. The report counts the
-sentences it was asked about and its time.
+character Whisper got right that repair changed is one broken. Each homophone error left is
+classed by why (`missed_by_gain`): the trigram gain of putting the right character alone
+into the repaired sentence (below 0: the trigram prefers the wrong one; 0-5: it prefers the
+right one by less than the first margin), and whether another error sits within two
+characters of it (`near_another`: the context the trigram judges by is wrong too). The
+repairer runs with the shipped defaults (`ZhMargins()`), its search budget included, as the
+service runs it; with `--judge URL`, the LLM of the node at URL judges the gray zone
+(ZhMargins.llm_judge), as on a GPU node, and `--judge-band`/`--judge-margin` set its gates;
+`--search-budget-ms` gives a CPU's slower judge the time a GPU's would not need. The report
+counts the sentences it was asked about and its time.
 
 Usage: python bench/zh_homophone_fixes.py [--limit N] [--models-dir DIR] [--out FILE]
     [--judge http://127.0.0.1:8700 [--judge-band B] [--judge-margin M]]
@@ -62,6 +66,18 @@ def substitutions(a: str, b: str) -> dict[int, str]:
     return aligned
 
 
+def why_missed(repairer: ZhRepairer, out: str, i: int, right: str, wrong: set[int]) -> str:
+    """A missed error's class: the trigram gain of the right character alone in the repaired
+    sentence, and whether another error is within two characters."""
+    if len(out) <= i:
+        return "length changed"
+    score = repairer.lexicon.score
+    gain = score(out[:i] + right + out[i + 1 :]) - score(out)
+    band = "below 0" if gain < 0 else "0-2" if gain < 2 else "2-5" if gain < 5 else "5 or more"
+    near = any(k in wrong for k in (i - 2, i - 1, i + 1, i + 2))
+    return f"{band}{', near_another' if near else ''}"
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
     judge = OpenAiEngine(OpenAiConfig(args.judge.rstrip("/") + "/v1")) if args.judge else None
     margins = ZhMargins(
@@ -74,6 +90,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     fixed: Counter[str] = Counter()
     broken = 0
     missed: list[str] = []
+    by_gain: Counter[str] = Counter()
     rows = rows[: args.limit or None]
     for row in rows:
         heard = "".join(units(repairer.lexicon.to_simplified(row["src"]), "zh"))
@@ -84,6 +101,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             repaired = row["src"]
         out = "".join(units(repaired, "zh"))
         to_ref, to_out = substitutions(heard, said), substitutions(heard, out)
+        wrong = {i for i, right in to_ref.items() if heard[i] != right}
         for i, right in to_ref.items():
             got = to_out.get(i)
             if heard[i] == right:
@@ -92,6 +110,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             kind = sound_class(heard[i], right)
             errors[kind] += 1
             fixed[kind] += got == right
+            if kind != "other" and got != right:
+                by_gain[why_missed(repairer, out, i, right, wrong)] += 1
             if kind == "same" and got != right and len(missed) < args.show:
                 missed.append(f"{heard[max(0, i - 3) : i + 4]} ({heard[i]} for {right})")
     report = {
@@ -101,6 +121,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "homophone_fixed_share": round(
             (fixed["same"] + fixed["near"]) / max(errors["same"] + errors["near"], 1), 3
         ),
+        "missed_by_gain": dict(sorted(by_gain.items())),
         "missed_same_sound": missed,
         "search_budget_ms": args.search_budget_ms,
         "judge": judge and {"band": args.judge_band, "margin": args.judge_margin,
