@@ -26,3 +26,8 @@ def free_vram_mb() -> int | None:
         return None
     values = [int(line) for line in out.split() if line.strip().isdigit()]
     return max(values) if values else None
+
+
+def on_here(switch: str) -> bool:
+    """An auto|on|off setting read on this machine: on, or auto where an NVIDIA GPU is."""
+    return switch == "on" or (switch == "auto" and free_vram_mb() is not None)

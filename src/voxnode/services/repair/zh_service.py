@@ -7,7 +7,7 @@ from typing import Any
 from voxnode.contracts.repair import Decision, ReasonCode, RepairRequest, RepairResponse
 from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
-from voxnode.models.memory_probe import free_vram_mb
+from voxnode.models.memory_probe import on_here
 from voxnode.models.model_store import ModelStore
 from voxnode.services.common.text_diff import diff_items
 from voxnode.services.repair.settings import RepairSettings
@@ -38,7 +38,7 @@ class ZhRepairService:
         """The node's LLM (its /v1/score) as the gray zone's judge: when asked, or on a
         machine with an NVIDIA GPU (ZhMargins.llm_judge)."""
         s = self._settings
-        wanted = s.zh.llm_judge == "on" or (s.zh.llm_judge == "auto" and free_vram_mb() is not None)
+        wanted = on_here(s.zh.llm_judge)
         if self._judge is not None or not wanted:
             return self._judge if wanted else None
         return build_engine(None, EngineSettings(engine=NODE_ENGINE, node_model=s.llm_model))

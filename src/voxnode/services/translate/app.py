@@ -15,7 +15,7 @@ from voxnode.contracts.speech import TranslateRequest, TranslateResponse
 from voxnode.contracts.translate_stream import TranslateStreamRequest
 from voxnode.engines.engine_factory import NODE_ENGINE, EngineSettings, build_engine
 from voxnode.engines.llm_engine import LlmEngine
-from voxnode.models.memory_probe import free_vram_mb
+from voxnode.models.memory_probe import on_here
 from voxnode.models.model_store import ModelStore
 from voxnode.models.model_store_factory import service_model_store
 from voxnode.services.common.model_app import ModelApp
@@ -57,12 +57,10 @@ class NmtWorker:
                 model = self._store.pull(s.llm_model)
             self._model = str(model or s.llm_model)
             self._engine = build_engine(model, engine)
-        back = s.back_translate == "on" or (
-            s.back_translate == "auto" and free_vram_mb() is not None
-        )
         translator = LlmTranslator(
-            self._engine, prompts=s.prompt_list(), low_quality=s.low_quality, back_translate=back
-        )
+            self._engine, prompts=s.prompt_list(), low_quality=s.low_quality,
+            back_translate=on_here(s.back_translate),
+        )  # fmt: skip
         self.translator = translator
         self.streamer = StreamingTranslator(
             self._engine, translator, prompt=s.prompt_list()[0], low_quality=s.low_quality
