@@ -60,7 +60,7 @@ async def score_set(
     post: Post, rows: list[TranslationRow], src: str, tgt: str, model: str, yardstick: bool
 ) -> dict[str, Any]:
     """The summary of both, and `answers`: each row's source, reference, the node's answer
-    with its reason codes and the yardstick's answer."""
+    with its reason codes and quality estimate, and the yardstick's answer."""
     node, plain = TranslationScore(tgt), TranslationScore(tgt)
     answers: list[dict[str, Any]] = []
     run = uuid.uuid4().hex[:8]
@@ -79,7 +79,7 @@ async def score_set(
             guard_failed=any(c.startswith("TRANSLATION_") for c in codes),
         )  # fmt: skip
         answers.append({"src": row.src, "ref": row.ref, "node": node.hypotheses[-1],
-                        "codes": codes})  # fmt: skip
+                        "codes": codes, "quality": job.get("translation_quality")})  # fmt: skip
         if yardstick:
             started = time.monotonic()
             answer = await post("/v1/chat/completions", yardstick_body(row.src, src, tgt, model))

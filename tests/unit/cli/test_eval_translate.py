@@ -18,7 +18,8 @@ async def test_every_row_of_every_direction_and_run_is_a_session_of_its_own() ->
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         if path == "/v1/jobs":
             sessions.append(body["session_id"])
-            return {"text_translated": "hello", "timings": {"nmt_ms": 5.0}, "reason_codes": []}
+            return {"text_translated": "hello", "timings": {"nmt_ms": 5.0}, "reason_codes": [],
+                    "translation_quality": 0.8}  # fmt: skip
         return {"choices": [{"message": {"content": "hello\nand a comment"}}]}
 
     rows = [TranslationRow("1", "你好", "hello"), TranslationRow("2", "再见", "hello")]
@@ -29,5 +30,6 @@ async def test_every_row_of_every_direction_and_run_is_a_session_of_its_own() ->
     assert first["node"]["empty"] == 0
     assert first["chrf_over_yardstick"] == 0.0  # both said "hello": the comment line is cut
     assert first["answers"][1] == {
-        "src": "再见", "ref": "hello", "node": "hello", "codes": [], "yardstick": "hello"
+        "src": "再见", "ref": "hello", "node": "hello", "codes": [], "quality": 0.8,
+        "yardstick": "hello",
     }  # fmt: skip

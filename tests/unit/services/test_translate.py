@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -95,16 +96,27 @@ class Replies(FakeEngine):
 
 
 class BackScores(Replies):
-    """Replies, and a back-translation score per candidate: the text the scored source
-    follows is the candidate (in the last chat message); `fail` makes scoring fail."""
+    """The `examples` prompt's answer and the plain prompt's (asked at once, in either
+    order), and a back-translation score per candidate: the text the scored source follows
+    is the candidate (in the last chat message); `fail` makes scoring fail. With `together`,
+    each call waits until that many calls are in flight at once (or fails after a second)."""
 
-    def __init__(self, *answers: tuple[str, float], backs: dict[str, float], fail: bool = False):
-        super().__init__(*answers)
+    def __init__(
+        self, first: tuple[str, float], plain: tuple[str, float], *, backs: dict[str, float],
+        fail: bool = False, together: int = 1,
+    ):  # fmt: skip
+        super().__init__(first, plain)
         self.backs, self.fail = backs, fail
         self.contexts: list[object] = []
+        self.barrier = threading.Barrier(together, timeout=1.0)
+
+    def chat(self, messages, sampling=Sampling(), *, deadline=None):  # type: ignore[no-untyped-def]
+        self.barrier.wait()
+        text, logprob = self.answers[0 if messages[0].role == "system" else 1]
+        return ChatResult(text, 10, 5, "stop", 0.0, 0.0, logprob=logprob)
 
     def score(self, texts, *, context="", deadline=None):  # type: ignore[no-untyped-def]
-        self._tick()
+        self.barrier.wait()
         if self.fail:
             raise EngineError("scorer crashed")
         self.contexts.append(context)
@@ -129,6 +141,15 @@ def test_back_translation_asks_every_prompt_and_keeps_the_likeliest_source() -> 
     # the same answer twice: nothing to choose, nothing scored
     same = BackScores(("Hello.", -1.0), ("Hello.", -1.0), backs={})
     assert back_translate(same, "你好。", "zh", "en").text == "Hello." and not same.contexts
+
+
+def test_back_translation_asks_the_prompts_and_scores_the_answers_at_once() -> None:
+    right, wrong = "Let's meet in the afternoon.", "We met in the afternoon."
+    engine = BackScores(
+        (right, -1.0), (wrong, -0.5), backs={right: -3.0, wrong: -9.0}, together=2
+    )  # fmt: skip
+    assert back_translate(engine, "我们下午见面吧。", "zh", "en").text == right
+    assert len(engine.contexts) == 2
 
 
 def test_back_translation_never_outranks_the_guards_nor_needs_the_scorer() -> None:

@@ -16,16 +16,26 @@ fluent one with a wrong word explains it worse than the right one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 
 from voxnode.contracts.errors import ErrorCategory, VoxnodeError
-from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine, Sampling
+from voxnode.engines.llm_engine import (
+    ChatResult,
+    EngineDeadlineError,
+    EngineError,
+    LlmEngine,
+    Sampling,
+)
 from voxnode.services.translate.guards import clean, issues, weight
 from voxnode.services.translate.prompts import PROMPTS
 from voxnode.services.translate.quality import estimate
 
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+T = TypeVar("T")
 
 
 class TranslationRejectedError(VoxnodeError):
@@ -97,10 +107,17 @@ class LlmTranslator:
         )
         candidates: list[_Candidate] = []
         prompts = tuple(name for name in self._prompts if name not in skip) or self._prompts
-        for name in prompts:
-            messages = PROMPTS[name](text, src_lang, tgt_lang, previous)
+        asks: list[Callable[[], ChatResult]] = [
+            partial(self._engine.chat, PROMPTS[name](text, src_lang, tgt_lang, previous),
+                    sampling, deadline=deadline)
+            for name in prompts
+        ]  # fmt: skip
+        # back-translation needs every answer: asked at once, they decode in one batch on
+        # an engine with parallel slots (llama-server, a GPU)
+        answers = at_once(asks) if self.back_translate else asks
+        for name, answer_of in zip(prompts, answers, strict=True):
             try:
-                answer = self._engine.chat(messages, sampling, deadline=deadline)
+                answer = answer_of()
             except EngineDeadlineError:
                 if not candidates:
                     raise
@@ -134,17 +151,25 @@ class LlmTranslator:
         tied = [c for c in candidates if weight(c.found) == least and c.text]
         if len({c.text for c in tied}) < 2:
             return candidates
+        scorings = [
+            partial(self._engine.score, [text],
+                    context=PROMPTS["plain"](c.text, tgt_lang, src_lang, None), deadline=deadline)
+            for c in tied
+        ]  # fmt: skip
         try:
-            backs = [
-                self._engine.score(
-                    [text], context=PROMPTS["plain"](c.text, tgt_lang, src_lang, None),
-                    deadline=deadline,
-                )[0]
-                for c in tied
-            ]  # fmt: skip
+            backs = [result()[0] for result in at_once(scorings)]
         except (EngineError, EngineDeadlineError):
             return candidates
         return [replace(c, back=back) for c, back in zip(tied, backs, strict=True)]
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[Callable[[], T]]:
+    """Each call started in a thread of its own; each one's result (or its error) when asked
+    for, in order."""
+    pool = ThreadPoolExecutor(max_workers=max(len(calls), 1), thread_name_prefix="translate")
+    futures = [pool.submit(call) for call in calls]
+    pool.shutdown(wait=False)
+    return [future.result for future in futures]
 
 
 def token_budget(text: str) -> int:
