@@ -6,8 +6,8 @@ when the model translates it back (the plain prompt, reversed: the source as the
 assistant's reply, `messages`). It prints chrF for the node's answers, the yardstick's, the
 one with the likelier source (the translator's `back_translate` rule), and the better of the
 two by sentence chrF against the reference (an oracle no rule can beat). With the rows'
-quality estimates (in reports since they carry them), also the choice made only where the
-estimate is below each of GATES, and how many rows would then ask twice. This chose the
+quality estimates (in reports since they carry them), also the choice made only in each
+share (GATES) of the rows with the lowest estimates. This chose the
 rule; `voxnode eval translate` with VOXNODE_NMT_BACK_TRANSLATE=on measures the translator
 that asks both prompts itself.
 
@@ -28,8 +28,8 @@ import sacrebleu
 from voxnode.services.translate.prompts import plain
 
 REPO = Path(__file__).resolve().parents[1]
-GATES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
-"""Quality estimates under which a gated translator would back-translate."""
+GATES = (0.1, 0.2, 0.25, 0.33, 0.4, 0.5, 0.75)
+"""Shares of the least confident rows in which a gated translator would back-translate."""
 
 
 def back_score(client: httpx.Client, source: str, answer: str, src: str, tgt: str) -> float:
@@ -43,11 +43,14 @@ def chrf(hypotheses: list[str], references: list[str]) -> float:
     return round(sacrebleu.corpus_chrf(hypotheses, [references]).score, 2)
 
 
-def gated(rows: list[dict[str, Any]], chosen: list[str], below: float) -> list[str]:
-    """The back-translation choice where the node's quality estimate is below `below`, the
-    node's answer elsewhere (a translator that asks the second prompt only when unsure)."""
-    return [c if (row.get("quality") or 0.0) < below else row["node"]
-            for row, c in zip(rows, chosen, strict=True)]  # fmt: skip
+def gated(rows: list[dict[str, Any]], chosen: list[str], share: float) -> list[str]:
+    """The back-translation choice in the `share` of rows with the lowest quality estimates,
+    the node's answer in the others (a translator that asks the second prompt only when it
+    is less sure than usual)."""
+    order = sorted(range(len(rows)), key=lambda i: rows[i].get("quality") or 0.0)
+    unsure = set(order[: round(share * len(rows))])
+    return [c if i in unsure else row["node"]
+            for i, (row, c) in enumerate(zip(rows, chosen, strict=True))]  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -75,16 +78,13 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "back_translation_choice": chrf(chosen, references),
             "oracle": chrf(oracle, references),
         },
-        # the choice made only where the node was unsure: chrF, and the share of rows that
-        # would ask the second prompt
-        "gated_by_quality": [
-            {"below": below, "chrf": chrf(gated(rows, chosen, below), references),
-             "asked_twice": round(sum((r.get("quality") or 0.0) < below for r in rows)
-                                  / max(len(rows), 1), 3)}
-            for below in GATES
-        ] if all("quality" in row for row in rows) else None,
+        # the choice made only in the least confident rows: chrF per share of rows
+        "gated_by_quality": {
+            str(share): chrf(gated(rows, chosen, share), references) for share in GATES
+        } if all("quality" in row for row in rows) else None,
+        "chosen": chosen,
     }  # fmt: skip
-    print(json.dumps(report))
+    print(json.dumps({k: v for k, v in report.items() if k != "chosen"}))
     return report
 
 
