@@ -7,9 +7,10 @@ import pytest
 
 from voxnode.contracts.speech import TranslateRequest
 from voxnode.engines.llm_engine import ChatResult, EngineError, Sampling
-from voxnode.services.translate.app import NmtWorker
+from voxnode.models import memory_probe
+from voxnode.services.translate.app import NmtWorker, back_translated_share
 from voxnode.services.translate.guards import clean, violation
-from voxnode.services.translate.quality import estimate
+from voxnode.services.translate.quality import RunningRank, estimate
 from voxnode.services.translate.settings import NmtSettings
 from voxnode.services.translate.translator import (
     LlmTranslator,
@@ -125,7 +126,7 @@ class BackScores(Replies):
 
 
 def back_translate(engine: FakeEngine, text: str, src: str, tgt: str) -> Translation:
-    translator = LlmTranslator(engine, back_translate=True)
+    translator = LlmTranslator(engine, back_translate=1.0)
     return translator.translate(text, src, tgt, previous=None, deadline=time.monotonic() + 5)
 
 
@@ -160,6 +161,58 @@ def test_back_translation_never_outranks_the_guards_nor_needs_the_scorer() -> No
     broken = BackScores(("Hello.", -3.0), ("Hi.", -1.0), backs={}, fail=True)
     result = back_translate(broken, "你好。", "zh", "en")
     assert result.text == "Hi."  # the scorer failed: the model's more confident answer
+
+
+class Unsure(FakeEngine):
+    """The `examples` prompt's answer is the source's entry in `first` (text, logprob over 5
+    tokens); the plain prompt's is "Plain."; back-translation scores the plain answer
+    higher."""
+
+    def __init__(self, first: dict[str, tuple[str, float]]):
+        super().__init__()
+        self.first = first
+        self.asked: list[str] = []
+
+    def chat(self, messages, sampling=Sampling(), *, deadline=None):  # type: ignore[no-untyped-def]
+        kind = "examples" if messages[0].role == "system" else "plain"
+        self.asked.append(kind)
+        text, logprob = self.first[messages[-1].content] if kind == "examples" else ("Plain.", -1.0)
+        return ChatResult(text, 10, 5, "stop", 0.0, 0.0, logprob=logprob)
+
+    def score(self, texts, *, context="", deadline=None):  # type: ignore[no-untyped-def]
+        self.scored.append(context[-1].content)
+        return [-1.0 if context[-1].content.endswith("Plain.") else -9.0 for _ in texts]
+
+
+def test_a_gated_translator_back_translates_only_its_least_confident_sentences() -> None:
+    engine = Unsure({"你好。": ("Hello.", -0.5), "你好吗？": ("Good.", -5.0)})
+    translator = LlmTranslator(engine, back_translate=0.5)
+
+    def asks(text: str) -> tuple[str, list[str]]:
+        engine.asked.clear()
+        deadline = time.monotonic() + 5
+        result = translator.translate(text, "zh", "en", previous=None, deadline=deadline)
+        return result.text, engine.asked
+
+    assert asks("你好。") == ("Plain.", ["examples", "plain"])  # nothing to rank against yet
+    assert asks("你好。") == ("Hello.", ["examples"])  # as sure as usual: half rank below
+    assert asks("你好吗？") == ("Plain.", ["examples", "plain"])  # least sure so far
+    assert asks("你好。") == ("Hello.", ["examples"])
+    # each direction ranks its own: the first en->zh sentence has nothing to rank against
+    engine.first["Hi."] = ("你好。", -0.5)
+    result = translator.translate("Hi.", "en", "zh", previous=None, deadline=time.monotonic() + 5)
+    assert engine.asked[-2:] == ["examples", "plain"] and result.attempts == 2
+
+
+def test_running_rank_is_the_share_below_among_the_recent_ones_of_a_kind() -> None:
+    rank = RunningRank(size=3)
+    assert rank.share_below("zh-en", 0.5) == 0.0
+    assert rank.share_below("zh-en", 0.5) == 0.5  # a tie counts half
+    assert rank.share_below("zh-en", 0.9) == 1.0
+    assert rank.share_below("en-zh", 0.1) == 0.0  # a kind of its own
+    assert rank.share_below("zh-en", 0.1) == 0.0
+    # only the last three are remembered: 0.5, 0.9, 0.1
+    assert rank.share_below("zh-en", 0.7) == pytest.approx(2 / 3)
 
 
 def translate(engine: FakeEngine, text: str, src: str, tgt: str, **kw: object) -> Translation:
@@ -226,7 +279,7 @@ def test_the_quality_estimate_is_the_geometric_mean_token_probability_less_issue
 @pytest.mark.parametrize("use_context", [False, True])
 def test_the_previous_sentence_reaches_the_prompt_only_when_asked(use_context: bool) -> None:
     engine = Replies(("Good morning.", -0.5))
-    worker = NmtWorker(NmtSettings(use_context=use_context), engine=engine)
+    worker = NmtWorker(NmtSettings(use_context=use_context, back_translate="off"), engine=engine)
     worker.load()
     request = TranslateRequest(
         text="早上好。", src_lang="zh", tgt_lang="en", context_text="我们昨天见过。",
@@ -247,3 +300,15 @@ def test_warming_up_reads_each_directions_prompt_once() -> None:
     assert asked[0] == "Good morning." and "早上好。" in asked[1:]
     assert "into Simplified Chinese" in systems[0]
     assert any("into English" in system for system in systems[1:])
+
+
+def test_auto_back_translates_every_sentence_on_a_gpu_and_a_share_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert back_translated_share(NmtSettings(back_translate="on")) == 1.0
+    assert back_translated_share(NmtSettings(back_translate="off")) == 0.0
+    monkeypatch.setattr(memory_probe, "free_vram_mb", lambda: None)
+    auto = NmtSettings(back_translate="auto", back_translate_share=0.25)
+    assert back_translated_share(auto) == 0.25
+    monkeypatch.setattr(memory_probe, "free_vram_mb", lambda: 80_000)
+    assert back_translated_share(auto) == 1.0

@@ -59,7 +59,7 @@ class NmtWorker:
             self._engine = build_engine(model, engine)
         translator = LlmTranslator(
             self._engine, prompts=s.prompt_list(), low_quality=s.low_quality,
-            back_translate=on_here(s.back_translate),
+            back_translate=back_translated_share(s),
         )  # fmt: skip
         self.translator = translator
         self.streamer = StreamingTranslator(
@@ -130,9 +130,17 @@ class NmtWorker:
             "engine": engine.name if engine else None,
             "model": self._model,
             "languages": self.settings.language_list(),
-            "back_translate": isinstance(self.translator, LlmTranslator)
-            and self.translator.back_translate,
+            "back_translate": self.translator.back_translate
+            if isinstance(self.translator, LlmTranslator)
+            else 0.0,
         }
+
+
+def back_translated_share(settings: NmtSettings) -> float:
+    """The share of sentences the translator back-translates on this machine."""
+    if settings.back_translate == "auto" and not on_here("auto"):
+        return settings.back_translate_share
+    return 1.0 if on_here(settings.back_translate) else 0.0
 
 
 def build_app(

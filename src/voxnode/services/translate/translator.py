@@ -7,11 +7,15 @@ wrong, and returns the candidate whose problems weigh least, the model's more co
 on a tie. An answer with problems is marked low-confidence; only when every answer is empty
 does it refuse, so that the node can try another translator.
 
-With `back_translate`, every prompt is asked and, among the candidates whose problems weigh
+With back-translation, every prompt is asked and, among the candidates whose problems weigh
 least, the one that makes the source likeliest wins: the log-likelihood of the source as the
 model's answer to "translate this candidate back" (a noisy channel, `engine.score` after
 chat messages). A candidate that drops or invents meaning explains the source badly, a
-fluent one with a wrong word explains it worse than the right one.
+fluent one with a wrong word explains it worse than the right one. `back_translate` is the
+share of each direction's sentences that get it: 1 all (the prompts asked at once), 0 none,
+in between the least confident ones: those whose first answer's quality estimate ranks in
+that share of the direction's recent ones (RunningRank), so that a CPU node spends the
+extra answer and scorings where the first answer is most likely wrong.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from voxnode.engines.llm_engine import (
 )
 from voxnode.services.translate.guards import clean, issues, weight
 from voxnode.services.translate.prompts import PROMPTS
-from voxnode.services.translate.quality import estimate
+from voxnode.services.translate.quality import RunningRank, estimate
 
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 T = TypeVar("T")
@@ -82,7 +86,7 @@ class _Candidate:
 class LlmTranslator:
     def __init__(
         self, engine: LlmEngine, *, prompts: tuple[str, ...] = ("examples", "plain"),
-        low_quality: float = 0.35, back_translate: bool = False,
+        low_quality: float = 0.35, back_translate: float = 0.0,
     ):  # fmt: skip
         unknown = [name for name in prompts if name not in PROMPTS]
         if unknown or not prompts:
@@ -91,6 +95,7 @@ class LlmTranslator:
         self._prompts = prompts
         self._low_quality = low_quality
         self.back_translate = back_translate
+        self._first_quality = RunningRank()
         self.name = f"llm:{engine.name}"
 
     def translate(
@@ -112,9 +117,10 @@ class LlmTranslator:
                     sampling, deadline=deadline)
             for name in prompts
         ]  # fmt: skip
-        # back-translation needs every answer: asked at once, they decode in one batch on
-        # an engine with parallel slots (llama-server, a GPU)
-        answers = at_once(asks) if self.back_translate else asks
+        # back-translation of every sentence needs every answer: asked at once, they decode
+        # in one batch on an engine with parallel slots (llama-server, a GPU)
+        back = self.back_translate >= 1
+        answers = at_once(asks) if back else asks
         for name, answer_of in zip(prompts, answers, strict=True):
             try:
                 answer = answer_of()
@@ -124,13 +130,15 @@ class LlmTranslator:
                 break  # the first answer stands: late is worse than imperfect
             output = clean(answer.text)
             found = issues(text, output, src_lang, tgt_lang)
-            candidates.append(_Candidate(
-                output, found, estimate(answer.logprob, answer.completion_tokens, found), name
-            ))  # fmt: skip
-            if not found and not self.back_translate:
+            quality = estimate(answer.logprob, answer.completion_tokens, found)
+            candidates.append(_Candidate(output, found, quality, name))
+            if len(candidates) == 1 and 0 < self.back_translate < 1:
+                rank = self._first_quality.share_below((src_lang, tgt_lang), quality)
+                back = rank < self.back_translate
+            if not found and not back:
                 break
         attempts = len(candidates)
-        if self.back_translate:
+        if back:
             candidates = self._scored_back(candidates, text, src_lang, tgt_lang, deadline)
         best = min(candidates, key=_Candidate.rank)
         if not best.text:
