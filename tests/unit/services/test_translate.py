@@ -302,13 +302,13 @@ def test_warming_up_reads_each_directions_prompt_once() -> None:
     assert any("into English" in system for system in systems[1:])
 
 
-def test_auto_back_translates_every_sentence_on_a_gpu_and_a_share_elsewhere(
+def test_back_translation_is_on_where_a_gpu_is_for_the_share_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert back_translated_share(NmtSettings(back_translate="on")) == 1.0
+    third = {"back_translate_share": 0.33}
+    assert back_translated_share(NmtSettings(back_translate="on", **third)) == 0.33
     assert back_translated_share(NmtSettings(back_translate="off")) == 0.0
     monkeypatch.setattr(memory_probe, "free_vram_mb", lambda: None)
-    auto = NmtSettings(back_translate="auto", back_translate_share=0.25)
-    assert back_translated_share(auto) == 0.25
+    assert back_translated_share(NmtSettings(back_translate="auto")) == 0.0
     monkeypatch.setattr(memory_probe, "free_vram_mb", lambda: 80_000)
-    assert back_translated_share(auto) == 1.0
+    assert back_translated_share(NmtSettings(back_translate="auto")) == 1.0

@@ -138,9 +138,7 @@ class NmtWorker:
 
 def back_translated_share(settings: NmtSettings) -> float:
     """The share of sentences the translator back-translates on this machine."""
-    if settings.back_translate == "auto" and not on_here("auto"):
-        return settings.back_translate_share
-    return 1.0 if on_here(settings.back_translate) else 0.0
+    return settings.back_translate_share if on_here(settings.back_translate) else 0.0
 
 
 def build_app(
