@@ -9,7 +9,7 @@ two by sentence chrF against the reference (an oracle no rule can beat). With th
 quality estimates (in reports since they carry them), also the choice made only in each
 share (GATES) of the rows with the lowest estimates. This chose the
 rule; `voxnode eval translate` with VOXNODE_NMT_BACK_TRANSLATE=on measures the translator
-that asks both prompts itself.
+that asks both prompts itself; with VOXNODE_NMT_BACK_TRANSLATE_SHARE, the gated one.
 
 Usage: python bench/back_translation_choice.py REPORT.json --direction zh-en
     [--node http://127.0.0.1:8700] [--out FILE]

@@ -126,7 +126,7 @@ class BackScores(Replies):
 
 
 def back_translate(engine: FakeEngine, text: str, src: str, tgt: str) -> Translation:
-    translator = LlmTranslator(engine, back_translate=1.0)
+    translator = LlmTranslator(engine, back_translate_share=1.0)
     return translator.translate(text, src, tgt, previous=None, deadline=time.monotonic() + 5)
 
 
@@ -168,14 +168,16 @@ class Unsure(FakeEngine):
     tokens); the plain prompt's is "Plain."; back-translation scores the plain answer
     higher."""
 
-    def __init__(self, first: dict[str, tuple[str, float]]):
+    def __init__(self, first: dict[str, tuple[str, float]], *, plain_fails: bool = False):
         super().__init__()
-        self.first = first
+        self.first, self.plain_fails = first, plain_fails
         self.asked: list[str] = []
 
     def chat(self, messages, sampling=Sampling(), *, deadline=None):  # type: ignore[no-untyped-def]
         kind = "examples" if messages[0].role == "system" else "plain"
         self.asked.append(kind)
+        if kind == "plain" and self.plain_fails:
+            raise EngineError("engine crashed")
         text, logprob = self.first[messages[-1].content] if kind == "examples" else ("Plain.", -1.0)
         return ChatResult(text, 10, 5, "stop", 0.0, 0.0, logprob=logprob)
 
@@ -186,7 +188,7 @@ class Unsure(FakeEngine):
 
 def test_a_gated_translator_back_translates_only_its_least_confident_sentences() -> None:
     engine = Unsure({"你好。": ("Hello.", -0.5), "你好吗？": ("Good.", -5.0)})
-    translator = LlmTranslator(engine, back_translate=0.5)
+    translator = LlmTranslator(engine, back_translate_share=0.5)
 
     def asks(text: str) -> tuple[str, list[str]]:
         engine.asked.clear()
@@ -202,6 +204,23 @@ def test_a_gated_translator_back_translates_only_its_least_confident_sentences()
     engine.first["Hi."] = ("你好。", -0.5)
     result = translator.translate("Hi.", "en", "zh", previous=None, deadline=time.monotonic() + 5)
     assert engine.asked[-2:] == ["examples", "plain"] and result.attempts == 2
+
+
+def test_a_fallback_is_not_ranked_and_a_lost_second_answer_keeps_the_first() -> None:
+    engine = Unsure({"你好。": ("Hello.", -0.5)})
+    translator = LlmTranslator(engine, back_translate_share=0.5)
+    deadline = time.monotonic() + 5
+    # a stream's fallback (its prompt already asked): the plain answer, not ranked
+    assert translator.translate(
+        "你好。", "zh", "en", previous=None, deadline=deadline, skip=("examples",)
+    ).text == "Plain."  # fmt: skip
+    engine.asked.clear()
+    translator.translate("你好。", "zh", "en", previous=None, deadline=deadline)
+    assert engine.asked == ["examples", "plain"]  # still nothing to rank against
+    crashing = Unsure({"你好。": ("Hello.", -0.5)}, plain_fails=True)
+    gated = LlmTranslator(crashing, back_translate_share=0.5)
+    result = gated.translate("你好。", "zh", "en", previous=None, deadline=deadline)
+    assert (result.text, result.attempts, crashing.asked) == ("Hello.", 1, ["examples", "plain"])
 
 
 def test_running_rank_is_the_share_below_among_the_recent_ones_of_a_kind() -> None:
@@ -292,7 +311,7 @@ def test_the_previous_sentence_reaches_the_prompt_only_when_asked(use_context: b
 
 def test_warming_up_reads_each_directions_prompt_once() -> None:
     engine = FakeEngine(reply="早上好。")
-    worker = NmtWorker(NmtSettings(languages="en,zh"), engine=engine)
+    worker = NmtWorker(NmtSettings(languages="en,zh", back_translate="off"), engine=engine)
     worker.load()
     worker.warm_up()
     asked = [prompt[-1].content for prompt in engine.prompts]

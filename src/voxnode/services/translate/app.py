@@ -59,7 +59,7 @@ class NmtWorker:
             self._engine = build_engine(model, engine)
         translator = LlmTranslator(
             self._engine, prompts=s.prompt_list(), low_quality=s.low_quality,
-            back_translate=back_translated_share(s),
+            back_translate_share=back_translated_share(s),
         )  # fmt: skip
         self.translator = translator
         self.streamer = StreamingTranslator(
@@ -130,7 +130,7 @@ class NmtWorker:
             "engine": engine.name if engine else None,
             "model": self._model,
             "languages": self.settings.language_list(),
-            "back_translate": self.translator.back_translate
+            "back_translate_share": self.translator.back_translate_share
             if isinstance(self.translator, LlmTranslator)
             else 0.0,
         }

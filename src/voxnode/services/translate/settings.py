@@ -33,9 +33,10 @@ class NmtSettings(BaseSettings):
     add to quality has not been measured (the dev sets are independent sentences)."""
     back_translate: Literal["auto", "on", "off"] = "auto"
     """Ask every prompt and keep the answer that makes the source likeliest translated back
-    (LlmTranslator). auto: on where there is an NVIDIA GPU; on 2 CPU cores it costs a second
-    answer and two scorings per sentence back-translated, p50 3.1-4.5x the plain prompt's
-    for all, 1.3-2.6x for a third (README, "Measuring translation")."""
+    (LlmTranslator), for `back_translate_share` of the sentences. auto: on where there is an
+    NVIDIA GPU; on 2 CPU cores it costs a second answer and two scorings per sentence
+    back-translated: p50 3.1-4.5x the plain prompt's for all, 1.3-2.8x for a third (README,
+    "Measuring translation")."""
     back_translate_share: float = Field(1.0, ge=0, le=1)
     """The share of each direction's sentences back-translated when it is on: those whose
     first answer's quality estimate ranks lowest among the direction's last 100 (1: all,

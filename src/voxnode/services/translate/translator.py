@@ -11,11 +11,13 @@ With back-translation, every prompt is asked and, among the candidates whose pro
 least, the one that makes the source likeliest wins: the log-likelihood of the source as the
 model's answer to "translate this candidate back" (a noisy channel, `engine.score` after
 chat messages). A candidate that drops or invents meaning explains the source badly, a
-fluent one with a wrong word explains it worse than the right one. `back_translate` is the
-share of each direction's sentences that get it: 1 all (the prompts asked at once), 0 none,
-in between the least confident ones: those whose first answer's quality estimate ranks in
-that share of the direction's recent ones (RunningRank), so that a CPU node spends the
-extra answer and scorings where the first answer is most likely wrong.
+fluent one with a wrong word explains it worse than the right one. `back_translate_share`
+is the share of each direction's sentences that get it: 1 all (the prompts asked at once),
+0 none, in between the least confident ones: those whose first answer's quality estimate
+ranks in that share of the direction's recent ones (RunningRank). The others are
+translated as without it. An engine without log-probabilities gives every clean answer the
+same estimate (ties rank at a half), so a share under a half then back-translates only the
+answers the guards object to.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class _Candidate:
 class LlmTranslator:
     def __init__(
         self, engine: LlmEngine, *, prompts: tuple[str, ...] = ("examples", "plain"),
-        low_quality: float = 0.35, back_translate: float = 0.0,
+        low_quality: float = 0.35, back_translate_share: float = 0.0,
     ):  # fmt: skip
         unknown = [name for name in prompts if name not in PROMPTS]
         if unknown or not prompts:
@@ -94,8 +96,8 @@ class LlmTranslator:
         self._engine = engine
         self._prompts = prompts
         self._low_quality = low_quality
-        self.back_translate = back_translate
-        self._first_quality = RunningRank()
+        self.back_translate_share = back_translate_share
+        self._first_ranks = RunningRank()
         self.name = f"llm:{engine.name}"
 
     def translate(
@@ -119,22 +121,23 @@ class LlmTranslator:
         ]  # fmt: skip
         # back-translation of every sentence needs every answer: asked at once, they decode
         # in one batch on an engine with parallel slots (llama-server, a GPU)
-        back = self.back_translate >= 1
+        share = self.back_translate_share
+        back = share >= 1
         answers = at_once(asks) if back else asks
+        ranked = 0 < share < 1 and prompts[0] == self._prompts[0]
         for name, answer_of in zip(prompts, answers, strict=True):
             try:
                 answer = answer_of()
-            except EngineDeadlineError:
+            except (EngineDeadlineError, EngineError):
                 if not candidates:
                     raise
-                break  # the first answer stands: late is worse than imperfect
+                break  # the first answer stands: late or lost, the next is worse than it
             output = clean(answer.text)
             found = issues(text, output, src_lang, tgt_lang)
             quality = estimate(answer.logprob, answer.completion_tokens, found)
             candidates.append(_Candidate(output, found, quality, name))
-            if len(candidates) == 1 and 0 < self.back_translate < 1:
-                rank = self._first_quality.share_below((src_lang, tgt_lang), quality)
-                back = rank < self.back_translate
+            if ranked and len(candidates) == 1:
+                back = self._first_ranks.share_below((src_lang, tgt_lang), quality) < share
             if not found and not back:
                 break
         attempts = len(candidates)
