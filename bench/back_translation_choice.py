@@ -4,7 +4,7 @@ Reads the report of `voxnode eval translate --json --answers` (each row's node a
 yardstick answer) and asks the node's `/v1/score` how likely each answer makes the source
 when the model translates it back (the plain prompt, reversed: the source as the
 assistant's reply, `messages`). It prints chrF for the node's answers, the yardstick's, the
-one with the likelier source (the translator's `back_translate` rule), and the better of the
+one with the likelier source (the translator's back-translation rule), and the better of the
 two by sentence chrF against the reference (an oracle no rule can beat). With the rows'
 quality estimates (in reports since they carry them), also the choice made only in each
 share (GATES) of the rows with the lowest estimates. This chose the
