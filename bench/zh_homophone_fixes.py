@@ -17,11 +17,15 @@ characters of it (`near_another`: the context the trigram judges by is wrong too
 repairer runs with the shipped defaults (`ZhMargins()`), its search budget included, as the
 service runs it; with `--judge URL`, the LLM of the node at URL judges the gray zone
 (ZhMargins.llm_judge), as on a GPU node, and `--judge-band`/`--judge-margin` set its gates;
-`--search-budget-ms` gives a CPU's slower judge the time a GPU's would not need. The report
-counts the sentences it was asked about and its time.
+`--search-budget-ms` gives a CPU's slower judge the time a GPU's would not need. Joint
+rewrites (zh_lattice) are on as shipped; `--no-joint` turns them off and
+`--joint-change-cost`/`--joint-char-penalty` set their costs. `--clean N` replays the first N
+clean rmrb sentences through the same repairer and counts those it changed (over-correction).
+The report counts the sentences it was asked about and its time.
 
-Usage: python bench/zh_homophone_fixes.py [--limit N] [--models-dir DIR] [--out FILE]
-    [--judge http://127.0.0.1:8700 [--judge-band B] [--judge-margin M]]
+Usage: python bench/zh_homophone_fixes.py [--limit N] [--clean N] [--no-joint]
+    [--models-dir DIR] [--out FILE] [--judge http://127.0.0.1:8700 [--judge-band B]
+    [--judge-margin M]]
 """
 
 from __future__ import annotations
@@ -78,11 +82,31 @@ def why_missed(repairer: ZhRepairer, out: str, i: int, right: str, wrong: set[in
     return f"{band}{', near_another' if near else ''}"
 
 
+def clean_changed(repairer: ZhRepairer, limit: int) -> str | None:
+    """How many of the first `limit` clean rmrb sentences the repairer changes (over-correction,
+    the issue's bar: at most 1 %)."""
+    if not limit:
+        return None
+    rows = [json.loads(line) for line in SETS["rmrb"].read_text("utf-8").splitlines() if line]
+    changed = clean = 0
+    for row in rows[:limit]:
+        if units(row["src"], "zh") != units(row["ref"], "zh"):
+            continue
+        clean += 1
+        try:
+            out = repairer.repair(row["src"]).text
+        except DeadlineExceeded:
+            out = row["src"]
+        changed += units(out, "zh") != units(row["ref"], "zh")
+    return f"{changed}/{clean}"
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
     judge = OpenAiEngine(OpenAiConfig(args.judge.rstrip("/") + "/v1")) if args.judge else None
     margins = ZhMargins(
         judge_band=args.judge_band, judge_margin=args.judge_margin,
-        search_budget_ms=args.search_budget_ms,
+        search_budget_ms=args.search_budget_ms, joint_rewrites=not args.no_joint,
+        joint_change_cost=args.joint_change_cost, joint_char_penalty=args.joint_char_penalty,
     )  # fmt: skip
     repairer = ZhRepairer(lexicon(args.models_dir), margins, judge=judge)
     rows = [json.loads(line) for line in SETS["whisper"].read_text("utf-8").splitlines() if line]
@@ -116,6 +140,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 missed.append(f"{heard[max(0, i - 3) : i + 4]} ({heard[i]} for {right})")
     report = {
         "rows": len(rows),
+        "joint": margins.joint_rewrites and [margins.joint_change_cost, margins.joint_char_penalty],
+        "clean_changed": clean_changed(repairer, args.clean),
         "errors": dict(errors), "fixed": dict(fixed), "broken": broken,
         "fixed_share": {k: round(fixed[k] / errors[k], 3) for k in errors if errors[k]},
         "homophone_fixed_share": round(
@@ -140,6 +166,10 @@ if __name__ == "__main__":
     parser.add_argument("--models-dir", type=Path, default=models_cache_dir())
     parser.add_argument("--judge", help="a node's URL: its LLM judges the gray zone")
     parser.add_argument("--search-budget-ms", type=int, default=ZhMargins().search_budget_ms)
+    parser.add_argument("--no-joint", action="store_true", help="no joint rewrites (zh_lattice)")
+    parser.add_argument("--joint-change-cost", type=float, default=ZhMargins().joint_change_cost)
+    parser.add_argument("--joint-char-penalty", type=float, default=ZhMargins().joint_char_penalty)
+    parser.add_argument("--clean", type=int, default=0, help="rmrb clean rows replayed")
     parser.add_argument("--judge-band", type=float, default=ZhMargins().judge_band)
     parser.add_argument("--judge-margin", type=float, default=ZhMargins().judge_margin)
     parser.add_argument(

@@ -33,9 +33,15 @@ class TableLexicon(ZhLexicon):
         return text.replace("會", "会").replace("議", "议")
 
 
+def table_margins(**margins: float) -> ZhMargins:
+    """Margins for a table lexicon: a table of sentence scores has no trigram states to
+    re-decode a sentence with (zh_lattice's joint rewrites have tests of their own)."""
+    return ZhMargins(joint_rewrites=False, **margins)  # type: ignore[arg-type]
+
+
 def repairer(scores: dict[str, float], **margins: float) -> ZhRepairer:
     lexicon = TableLexicon(scores, {"是": "室事", "在": "再"})
-    return ZhRepairer(lexicon, ZhMargins(**margins))  # type: ignore[arg-type]
+    return ZhRepairer(lexicon, table_margins(**margins))  # type: ignore[arg-type]
 
 
 def test_a_candidate_that_wins_by_the_margin_is_applied() -> None:
@@ -91,7 +97,7 @@ def test_edits_made_before_the_search_budget_ran_out_stand(
 
 def test_transliterated_names_are_left_alone() -> None:
     lexicon = TableLexicon({"伊梅尔达": -40.0, "伊美尔达": -20.0}, {"梅": "美"})
-    assert ZhRepairer(lexicon).repair("伊梅尔达").text == "伊梅尔达"
+    assert ZhRepairer(lexicon, table_margins()).repair("伊梅尔达").text == "伊梅尔达"
 
 
 def test_by_default_a_part_repair_is_kept() -> None:
@@ -111,8 +117,8 @@ def test_person_names_and_titles_are_found_and_left_alone() -> None:
     lexicon = TableLexicon({"教授张俐娜": -40.0, "教授张俐李": -20.0}, {"娜": "李"})
     lexicon._tagger = jieba.posseg.POSTokenizer(jieba.Tokenizer())
     assert lexicon.name_positions("教授张俐娜读《小石潭记》") == {2, 3, 4, *range(6, 12)}
-    assert ZhRepairer(lexicon).repair("教授张俐娜").text == "教授张俐娜"
-    unguarded = ZhRepairer(lexicon, ZhMargins(protect_names=False))
+    assert ZhRepairer(lexicon, table_margins()).repair("教授张俐娜").text == "教授张俐娜"
+    unguarded = ZhRepairer(lexicon, table_margins(protect_names=False))
     assert unguarded.repair("教授张俐娜").text == "教授张俐李"  # what the guard prevents
 
 
@@ -129,8 +135,8 @@ def test_a_character_inside_a_word_costs_more_to_replace() -> None:
     lexicon = TableLexicon({"一国两制": -40.0, "一国两智": -36.0}, {"制": "智"})
     lexicon._jieba = jieba.Tokenizer()
     assert lexicon.word_positions("一国两制好") == {0, 1, 2, 3}
-    assert ZhRepairer(lexicon, ZhMargins(first_margin=2)).repair("一国两制").text == "一国两制"
-    loose = ZhRepairer(lexicon, ZhMargins(first_margin=2, inside_word_penalty=0))
+    assert ZhRepairer(lexicon, table_margins(first_margin=2)).repair("一国两制").text == "一国两制"
+    loose = ZhRepairer(lexicon, table_margins(first_margin=2, inside_word_penalty=0))
     assert loose.repair("一国两制").text == "一国两智"  # what the penalty prevents
 
 
@@ -140,7 +146,7 @@ def test_a_sentence_two_windows_reach_is_judged_by_the_cheaper_one() -> None:
     lexicon = TableLexicon({"少不了一时住行": -40.0, "少不了衣食住行": -36.0}, {})
     lexicon.words = {"一时": 100, "衣食": 100, "衣食住行": 68}
     lexicon.by_pinyin = {("yi", "shi"): ["衣食"], ("yi", "shi", "zhu", "xing"): ["衣食住行"]}
-    outcome = ZhRepairer(lexicon, ZhMargins(first_margin=3)).repair("少不了一时住行")
+    outcome = ZhRepairer(lexicon, table_margins(first_margin=3)).repair("少不了一时住行")
     assert outcome.text == "少不了衣食住行"
     assert [(e.old, e.new) for e in outcome.edits] == [("一时住行", "衣食住行")]
 
@@ -155,7 +161,7 @@ def test_a_non_word_pays_no_near_homophone_cost_and_a_same_sound_one_gets_no_bon
     lexicon.by_pinyin = {("zhe", "fen"): ["这份"], ("gu", "xiang"): ["故乡"]}
 
     def repaired(text: str, island_bonus: float) -> str:
-        margins = ZhMargins(first_margin=3, island_bonus=island_bonus)
+        margins = table_margins(first_margin=3, island_bonus=island_bonus)
         return ZhRepairer(lexicon, margins).repair(text).text
 
     assert repaired("翻译证份合同", island_bonus=2) == "翻译这份合同"  # 3.5 - (2 - 2)
@@ -168,7 +174,7 @@ def test_after_an_edit_only_candidates_within_its_reach_are_scored_again() -> No
     lexicon = TableLexicon(
         {f"会议是{filler}在": -40.0, f"会议室{filler}在": -30.0}, {"是": "室", "在": "再"}
     )
-    outcome = ZhRepairer(lexicon, ZhMargins(first_margin=3)).repair(f"会议是{filler}在")
+    outcome = ZhRepairer(lexicon, table_margins(first_margin=3)).repair(f"会议是{filler}在")
     assert outcome.text == f"会议室{filler}在"
     far = f"会议室{filler}再"  # 在 -> 再, 13 characters from the edit: its gain is kept
     assert f"会议是{filler}再" in lexicon.scored and far not in lexicon.scored
@@ -186,7 +192,7 @@ def test_the_llm_judge_makes_a_gray_zone_edit_only_when_it_agrees(
 ) -> None:
     lexicon = TableLexicon({"在会议是": -30.0, "在会议室": -26.0}, {"是": "室事", "在": "再"})
     judge = FakeEngine(scores=llm_scores)
-    r = ZhRepairer(lexicon, ZhMargins(judge_band=2.0, judge_margin=1.0), judge=judge)
+    r = ZhRepairer(lexicon, table_margins(judge_band=2.0, judge_margin=1.0), judge=judge)
     assert (r.repair("在会议是").text == "在会议室") is made  # 4 < 5: short of the margin
     assert judge.scored[:2] == ["在会议是", "在会议室"]
 
@@ -194,10 +200,9 @@ def test_the_llm_judge_makes_a_gray_zone_edit_only_when_it_agrees(
 def test_the_llm_judge_is_not_asked_outside_the_gray_zone_and_a_failing_one_is_ignored() -> None:
     lexicon = TableLexicon({"在会议是": -30.0, "在会议室": -27.5}, {"是": "室事", "在": "再"})
     far = FakeEngine(scores={"在会议室": 0.0})
-    assert ZhRepairer(lexicon, ZhMargins(judge_band=2.0), judge=far).repair("在会议是").text == (
-        "在会议是"
-    )
+    gated = ZhRepairer(lexicon, table_margins(judge_band=2.0), judge=far)
+    assert gated.repair("在会议是").text == "在会议是"
     assert far.scored == []  # 2.5 short of the margin: outside a band of 2
     broken = FakeEngine(scores={"在会议室": 0.0}, fail_after=0)
-    r = ZhRepairer(lexicon, ZhMargins(judge_band=3.0), judge=broken)
+    r = ZhRepairer(lexicon, table_margins(judge_band=3.0), judge=broken)
     assert r.repair("在会议是").text == "在会议是"

@@ -51,6 +51,14 @@ class ZhMargins(BaseModel):
     with several errors takes a search per edit, 0.1-0.6 s each on 2 CPU cores."""
     fuzzy_pinyin: bool = True
     """Also words one near-homophone syllable away (zheng/zhe, an/ang, zh/z, l/n, ...)."""
+    joint_rewrites: bool = True
+    """Also offer the search the changed runs of the sentence re-decoded whole from its
+    sound (zh_lattice): neighbouring errors fixed together (拖平之负 -> 脱贫致富)."""
+    joint_change_cost: float = Field(0.5, ge=0)
+    """What each changed character costs in that decoder, in log10 units."""
+    joint_char_penalty: float = Field(0.5, ge=0)
+    """What the search charges such a rewrite for each changed character after the first
+    (on top of their tones' and fuzzy rules' costs)."""
     fuzzy_weight: float = 1.0
     """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""
     llm_judge: Literal["auto", "on", "off"] = "auto"

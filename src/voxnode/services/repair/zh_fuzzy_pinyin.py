@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 
+from pypinyin import Style, lazy_pinyin, pinyin
+
 INITIAL_PAIRS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"), ("f", "h"))
 FINAL_PAIRS = (("ang", "an"), ("eng", "en"), ("ing", "in"), ("iang", "ian"), ("uang", "uan"))
 NASALS = ("ng", "n")
@@ -56,3 +58,20 @@ def fuzzy_alternatives(syllable: str) -> tuple[tuple[str, float], ...]:
         for nasal in NASALS:
             add(initial, final + nasal, NASAL_COST)  # zhe -> zhen, zheng
     return tuple(sorted(found.items()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _tone3(char: str) -> str:
+    """'室' -> 'shi4' (cached: each search asks for the same characters many times)."""
+    return pinyin(char, style=Style.TONE3)[0][0]
+
+
+def tone(char: str) -> str:
+    """'室' -> '4'; the neutral tone is '5'."""
+    tone3 = _tone3(char)
+    return tone3[-1] if tone3[-1:].isdigit() else "5"
+
+
+@functools.lru_cache(maxsize=8192)
+def toneless(char: str) -> str:
+    return lazy_pinyin(char)[0]

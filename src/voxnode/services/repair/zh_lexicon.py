@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,10 +82,37 @@ class ZhLexicon:
 
     def score(self, text: str) -> float:
         """log10 probability of the sentence under the word trigram, segmented by jieba into
-        words the trigram knows (`lm_words`)."""
-        words = self._jieba.lcut(text, HMM=False)  # type: ignore[attr-defined]
-        known = [piece for word in words for piece in self.lm_words(word)]
-        return float(self._lm.score(" ".join(known), bos=True, eos=True))  # type: ignore[attr-defined]
+        words the trigram knows (`lm_tokens`)."""
+        tokens = " ".join(self.lm_tokens(text))
+        return float(self._lm.score(tokens, bos=True, eos=True))  # type: ignore[attr-defined]
+
+    def lm_tokens(self, text: str) -> list[str]:
+        words = self._jieba.lcut(text, HMM=False) if text else []  # type: ignore[attr-defined]
+        return [piece for word in words for piece in self.lm_words(word)]
+
+    def begin(self, context: str = "") -> object:
+        """The trigram's state at a sentence's start, after `context` (for `advance`)."""
+        import kenlm
+
+        state = kenlm.State()
+        self._lm.BeginSentenceWrite(state)  # type: ignore[attr-defined]
+        return self.advance(state, self.lm_tokens(context))[1]
+
+    def advance(self, state: object, tokens: Sequence[str]) -> tuple[float, object]:
+        """log10 probability of `tokens` after `state`, and the state after them (states are
+        hashable: two paths that end in the same one score the same from there)."""
+        import kenlm
+
+        total = 0.0
+        for token in tokens:
+            out = kenlm.State()
+            total += self._lm.BaseScore(state, token, out)  # type: ignore[attr-defined]
+            state = out
+        return total, state
+
+    def end(self, state: object) -> float:
+        """log10 probability of the sentence ending after `state`."""
+        return self.advance(state, ("</s>",))[0]
 
     def lm_words(self, word: str) -> list[str]:
         """`word` as the trigram's own words: whole when it knows it, else split by longest

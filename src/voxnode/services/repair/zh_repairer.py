@@ -28,17 +28,15 @@ data/zh_whisper_tts.jsonl).
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
-from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
+from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives, tone, toneless
+from voxnode.services.repair.zh_lattice import Rewrite, joint_rewrites
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
 RESCORE_REACH = 8
@@ -67,23 +65,6 @@ class ZhOutcome:
     """OpenCC t2s changed the input."""
     abstained: bool
     """Edits were found but the sentence still looked wrong: nothing applied."""
-
-
-@functools.lru_cache(maxsize=8192)
-def _tone3(char: str) -> str:
-    """'室' -> 'shi4' (cached: each search asks for the same characters many times)."""
-    return pinyin(char, style=Style.TONE3)[0][0]
-
-
-def _tone(char: str) -> str:
-    """'室' -> '4'; the neutral tone is '5'."""
-    tone3 = _tone3(char)
-    return tone3[-1] if tone3[-1:].isdigit() else "5"
-
-
-@functools.lru_cache(maxsize=8192)
-def _toneless(char: str) -> str:
-    return lazy_pinyin(char)[0]
 
 
 class ZhRepairer:
@@ -115,13 +96,16 @@ class ZhRepairer:
         budget = time.monotonic() + m.search_budget_ms / 1000
         deadline = budget if deadline is None else min(deadline, budget)
         known: dict[Key, float] = {}
+        rewrites = self._joint_rewrites(simplified, frozen, context)
         for _ in range(m.max_edits + 1):
             near = None
             if edits:
                 near = range(edits[-1].start - RESCORE_REACH,
                              edits[-1].start + len(edits[-1].new) + RESCORE_REACH)  # fmt: skip
             try:
-                best = self._best_candidate(current, context, frozen, deadline, known, near)
+                best = self._best_candidate(
+                    current, context, frozen, deadline, known, near, rewrites
+                )
             except DeadlineExceeded:
                 if not edits:
                     raise
@@ -158,7 +142,7 @@ class ZhRepairer:
 
     def _best_candidate(
         self, text: str, context: str, frozen: set[int], deadline: float | None,
-        known: dict[Key, float], near: range | None,
+        known: dict[Key, float], near: range | None, rewrites: Sequence[Rewrite] = (),
     ) -> ZhEdit | None:  # fmt: skip
         """`known`: each candidate's trigram gain from the search before, kept for those
         outside `near` (the last edit's reach; None: score every one) and updated here."""
@@ -166,7 +150,9 @@ class ZhRepairer:
         base: float | None = None
         best: ZhEdit | None = None
         scored: dict[str, float] = {}
-        for count, (start, old, new, penalty) in enumerate(self._candidates(text, frozen)):
+        for count, (start, old, new, penalty) in enumerate(
+            self._candidates(text, frozen, rewrites)
+        ):
             if deadline is not None and count % 32 == 0 and time.monotonic() > deadline:
                 raise DeadlineExceeded
             candidate = text[:start] + new + text[start + len(old) :]
@@ -186,12 +172,32 @@ class ZhRepairer:
                 best = ZhEdit(start, old, new, gain)
         return best
 
-    def _candidates(self, text: str, frozen: set[int]) -> Iterator[tuple[int, str, str, float]]:
-        lexicon, m = self.lexicon, self.margins
-        editable = [
-            is_han(c) and c in lexicon.common and i not in frozen and not _in_name(text, i)
+    def _editable(self, text: str, frozen: set[int]) -> list[bool]:
+        common = self.lexicon.common
+        return [
+            is_han(c) and c in common and i not in frozen and not _in_name(text, i)
             for i, c in enumerate(text)
         ]
+
+    def _joint_rewrites(self, text: str, frozen: set[int], context: str) -> list[Rewrite]:
+        """Several neighbouring characters changed at once (zh_lattice), when on."""
+        m = self.margins
+        if not m.joint_rewrites:
+            return []
+        return joint_rewrites(
+            self.lexicon, text, self._editable(text, frozen), context=context,
+            change_cost=m.joint_change_cost, tone_cost=m.tone_penalty,
+        )  # fmt: skip
+
+    def _candidates(
+        self, text: str, frozen: set[int], rewrites: Sequence[Rewrite] = ()
+    ) -> Iterator[tuple[int, str, str, float]]:
+        lexicon, m = self.lexicon, self.margins
+        editable = self._editable(text, frozen)
+        for rewrite in rewrites:
+            if text[rewrite.start : rewrite.start + len(rewrite.old)] == rewrite.old:
+                penalty = m.joint_char_penalty * (rewrite.changed - 1) + rewrite.cost
+                yield rewrite.start, rewrite.old, rewrite.new, penalty
         in_words = lexicon.word_positions(text) if m.inside_word_penalty else set()
         for i, char in enumerate(text):
             if not editable[i]:
@@ -203,7 +209,7 @@ class ZhRepairer:
             for other in lexicon.other_tone.get(char, ""):
                 if other != char and other in lexicon.common:
                     yield i, char, other, cost + m.tone_penalty
-        sounds = [_toneless(c) if is_han(c) else None for c in text]
+        sounds = [toneless(c) if is_han(c) else None for c in text]
         islands = _islands(text, lexicon.words) if m.island_bonus else set()
         for size in (2, 3, 4):
             for i in range(len(text) - size + 1):
@@ -225,7 +231,7 @@ class ZhRepairer:
                     elif i in islands and i + 1 in islands:
                         penalty -= min(m.island_bonus, heard_as)
                     penalty += sum(
-                        m.tone_penalty for k in changed if _tone(word[k]) != _tone(window[k])
+                        m.tone_penalty for k in changed if tone(word[k]) != tone(window[k])
                     )
                     yield i, window, word, penalty
 
