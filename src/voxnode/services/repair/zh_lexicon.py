@@ -134,13 +134,16 @@ class ZhLexicon:
 
     def word_positions(self, text: str) -> set[int]:
         """Positions inside a word of two or more characters of jieba's segmentation."""
-        found: set[int] = set()
+        return {k for start, end in self.word_spans(text) for k in range(start, end)}
+
+    def word_spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each word of two or more characters of jieba's segmentation."""
         if self._jieba is None:
-            return found
-        position = 0
+            return []
+        found, position = [], 0
         for word in self._jieba.lcut(text, HMM=False):  # type: ignore[attr-defined]
             if len(word) >= 2:
-                found.update(range(position, position + len(word)))
+                found.append((position, position + len(word)))
             position += len(word)
         return found
 

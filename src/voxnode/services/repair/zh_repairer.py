@@ -194,10 +194,17 @@ class ZhRepairer:
     ) -> Iterator[tuple[int, str, str, float]]:
         lexicon, m = self.lexicon, self.margins
         editable = self._editable(text, frozen)
+        spans = lexicon.word_spans(text) if rewrites else []
         for rewrite in rewrites:
-            if text[rewrite.start : rewrite.start + len(rewrite.old)] == rewrite.old:
-                penalty = m.joint_char_penalty * (rewrite.changed - 1) + rewrite.cost
-                yield rewrite.start, rewrite.old, rewrite.new, penalty
+            if text[rewrite.start : rewrite.start + len(rewrite.old)] != rewrite.old:
+                continue
+            pairs = enumerate(zip(rewrite.old, rewrite.new, strict=True))
+            changed = [rewrite.start + k for k, (a, b) in pairs if a != b]
+            # Whisper's errors break words up (拖平之负); a rewrite of real words
+            # (肢残人 -> 之残忍) pays for each word it changes
+            words = sum(any(a <= k < b for k in changed) for a, b in spans)
+            penalty = m.joint_char_penalty * (rewrite.changed - 1) + rewrite.cost
+            yield rewrite.start, rewrite.old, rewrite.new, penalty + m.known_word_penalty * words
         in_words = lexicon.word_positions(text) if m.inside_word_penalty else set()
         for i, char in enumerate(text):
             if not editable[i]:
