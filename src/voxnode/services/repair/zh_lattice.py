@@ -57,7 +57,7 @@ def joint_rewrites(
     editable: Sequence[bool],
     *,
     context: str = "",
-    change_cost: float = 2.0,
+    change_cost: float = 0.5,
     tone_cost: float = 1.0,
     beam: int = 8,
     min_changed: int = 2,
