@@ -59,6 +59,7 @@ def joint_rewrites(
     context: str = "",
     change_cost: float = 0.5,
     tone_cost: float = 1.0,
+    fuzzy_weight: float | None = 1.0,
     beam: int = 8,
     min_changed: int = 2,
     merge_gap: int = 1,
@@ -66,7 +67,7 @@ def joint_rewrites(
     """The changed runs of the best path (runs `merge_gap` or fewer characters apart are one
     rewrite), those with at least `min_changed` changed characters."""
     start_state = lexicon.begin(context)
-    edges = _edges(lexicon, text, editable, tone_cost)
+    edges = _edges(lexicon, text, editable, tone_cost, fuzzy_weight)
     paths: list[dict[Any, _Path]] = [{} for _ in range(len(text) + 1)]
     paths[0][start_state] = _Path(0.0, start_state, "", 0)
     for i in range(len(text)):
@@ -87,12 +88,13 @@ def joint_rewrites(
     if not ends:
         return []
     best = max(ends, key=lambda p: p.score + lexicon.end(p.state))
-    return _runs(text, best.surface, min_changed, merge_gap, tone_cost)
+    return _runs(text, best.surface, min_changed, merge_gap, tone_cost, fuzzy_weight or 0.0)
 
 
 def _edges(
-    lexicon: ZhLexicon, text: str, editable: Sequence[bool], tone_cost: float
-) -> list[list[_Edge]]:
+    lexicon: ZhLexicon, text: str, editable: Sequence[bool], tone_cost: float,
+    fuzzy_weight: float | None,
+) -> list[list[_Edge]]:  # fmt: skip
     n = len(text)
     edges: list[list[_Edge]] = [[] for _ in range(n + 1)]
     i = 0
@@ -122,7 +124,8 @@ def _edges(
                 break
             if window in lexicon.words:
                 edges[i].append(_Edge(i + size, window, tuple(lexicon.lm_words(window)), 0.0, 0))
-            for word, heard_as in _sounding_like(lexicon, tuple(sounds[i : i + size])):
+            key = tuple(sounds[i : i + size])
+            for word, heard_as in lexicon.words_sounding_like(key, fuzzy_weight):
                 changed = [k for k in range(size) if word[k] != window[k]]
                 if not changed or not all(
                     editable[i + k] and word[k] in lexicon.common for k in changed
@@ -134,18 +137,10 @@ def _edges(
     return edges
 
 
-def _sounding_like(lexicon: ZhLexicon, key: tuple[str, ...]) -> list[tuple[str, float]]:
-    found = [(word, 0.0) for word in lexicon.by_pinyin.get(key, ())]
-    for k, syllable in enumerate(key):
-        for other, cost in fuzzy_alternatives(syllable):
-            near = (*key[:k], other, *key[k + 1 :])
-            found += [(word, cost) for word in lexicon.by_pinyin.get(near, ())]
-    return found
-
-
 def _runs(
-    text: str, best: str, min_changed: int, merge_gap: int, tone_cost: float
-) -> list[Rewrite]:
+    text: str, best: str, min_changed: int, merge_gap: int, tone_cost: float,
+    fuzzy_weight: float,
+) -> list[Rewrite]:  # fmt: skip
     diff = [k for k in range(len(text)) if text[k] != best[k]]
     groups: list[list[int]] = []
     for k in diff:
@@ -164,6 +159,6 @@ def _runs(
                 cost += tone_cost
             heard, said = toneless(text[k]), toneless(best[k])
             if heard != said:
-                cost += dict(fuzzy_alternatives(heard)).get(said, 0.0)
+                cost += fuzzy_weight * dict(fuzzy_alternatives(heard)).get(said, 0.0)
         found.append(Rewrite(a, text[a:b], best[a:b], len(group), cost))
     return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxnode.models.model_store import ModelStore
+from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives
 
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _TITLE = re.compile(r"《[^》]*》")
@@ -131,6 +132,20 @@ class ZhLexicon:
             pieces.append(word[start:end])
             start = end
         return pieces
+
+    def words_sounding_like(
+        self, key: tuple[str, ...], fuzzy_weight: float | None = 1.0
+    ) -> list[tuple[str, float]]:
+        """Dictionary words with this toneless pinyin (cost 0), then, unless `fuzzy_weight` is
+        None, those one near-homophone syllable away (their rule's cost times the weight)."""
+        found = [(word, 0.0) for word in self.by_pinyin.get(key, ())]
+        if fuzzy_weight is None:
+            return found
+        for k, syllable in enumerate(key):
+            for other, cost in fuzzy_alternatives(syllable):
+                near = (*key[:k], other, *key[k + 1 :])
+                found += [(word, cost * fuzzy_weight) for word in self.by_pinyin.get(near, ())]
+        return found
 
     def word_positions(self, text: str) -> set[int]:
         """Positions inside a word of two or more characters of jieba's segmentation."""

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
-from voxnode.services.repair.zh_fuzzy_pinyin import fuzzy_alternatives, tone, toneless
+from voxnode.services.repair.zh_fuzzy_pinyin import tone, toneless
 from voxnode.services.repair.zh_lattice import Rewrite, joint_rewrites
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
 
@@ -179,6 +179,11 @@ class ZhRepairer:
             for i, c in enumerate(text)
         ]
 
+    @property
+    def _fuzzy_weight(self) -> float | None:
+        m = self.margins
+        return m.fuzzy_weight if m.fuzzy_pinyin else None
+
     def _joint_rewrites(self, text: str, frozen: set[int], context: str) -> list[Rewrite]:
         """Several neighbouring characters changed at once (zh_lattice), when on."""
         m = self.margins
@@ -187,6 +192,7 @@ class ZhRepairer:
         return joint_rewrites(
             self.lexicon, text, self._editable(text, frozen), context=context,
             change_cost=m.joint_change_cost, tone_cost=m.tone_penalty,
+            fuzzy_weight=self._fuzzy_weight,
         )  # fmt: skip
 
     def _candidates(
@@ -194,7 +200,7 @@ class ZhRepairer:
     ) -> Iterator[tuple[int, str, str, float]]:
         lexicon, m = self.lexicon, self.margins
         editable = self._editable(text, frozen)
-        spans = lexicon.word_spans(text) if rewrites else []
+        spans = lexicon.word_spans(text)
         for rewrite in rewrites:
             if text[rewrite.start : rewrite.start + len(rewrite.old)] != rewrite.old:
                 continue
@@ -205,7 +211,7 @@ class ZhRepairer:
             words = sum(any(a <= k < b for k in changed) for a, b in spans)
             penalty = m.joint_char_penalty * (rewrite.changed - 1) + rewrite.cost
             yield rewrite.start, rewrite.old, rewrite.new, penalty + m.known_word_penalty * words
-        in_words = lexicon.word_positions(text) if m.inside_word_penalty else set()
+        in_words = {k for a, b in spans for k in range(a, b)} if m.inside_word_penalty else set()
         for i, char in enumerate(text):
             if not editable[i]:
                 continue
@@ -224,7 +230,7 @@ class ZhRepairer:
                 if None in key:
                     continue
                 window = text[i : i + size]
-                for word, heard_as in self._words_sounding_like(tuple(key)):  # type: ignore[arg-type]
+                for word, heard_as in lexicon.words_sounding_like(tuple(key), self._fuzzy_weight):  # type: ignore[arg-type]
                     changed = [k for k in range(size) if word[k] != window[k]]
                     if not changed or len(changed) > 2:
                         continue
@@ -241,19 +247,6 @@ class ZhRepairer:
                         m.tone_penalty for k in changed if tone(word[k]) != tone(window[k])
                     )
                     yield i, window, word, penalty
-
-    def _words_sounding_like(self, key: tuple[str, ...]) -> Iterator[tuple[str, float]]:
-        """Dictionary words with this toneless pinyin (cost 0), then, when fuzzy pinyin is
-        on, those one near-homophone syllable away (its rule's cost)."""
-        by_pinyin = self.lexicon.by_pinyin
-        for word in by_pinyin.get(key, ()):
-            yield word, 0.0
-        if not self.margins.fuzzy_pinyin:
-            return
-        for k, syllable in enumerate(key):
-            for other, cost in fuzzy_alternatives(syllable):
-                for word in by_pinyin.get((*key[:k], other, *key[k + 1 :]), ()):
-                    yield word, cost * self.margins.fuzzy_weight
 
 
 def _islands(text: str, words: Container[str]) -> set[int]:
