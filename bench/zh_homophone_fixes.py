@@ -107,9 +107,10 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         judge_band=args.judge_band, judge_margin=args.judge_margin,
         search_budget_ms=args.search_budget_ms, joint_rewrites=not args.no_joint,
         joint_change_cost=args.joint_change_cost, joint_char_penalty=args.joint_char_penalty,
+        alternative_char_bonus=None if args.no_alternatives else args.alternative_char_bonus,
     )  # fmt: skip
     repairer = ZhRepairer(lexicon(args.models_dir), margins, judge=judge)
-    rows = [json.loads(line) for line in SETS["whisper"].read_text("utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in args.set.read_text("utf-8").splitlines() if line]
     errors: Counter[str] = Counter()
     fixed: Counter[str] = Counter()
     broken = 0
@@ -120,7 +121,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         heard = "".join(units(repairer.lexicon.to_simplified(row["src"]), "zh"))
         said = "".join(units(row["ref"], "zh"))
         try:
-            repaired = repairer.repair(row["src"]).text
+            repaired = repairer.repair(row["src"], alternatives=row.get("nbest") or ()).text
         except DeadlineExceeded:  # no edit within the budget: the service passes it through
             repaired = row["src"]
         out = "".join(units(repaired, "zh"))
@@ -169,6 +170,12 @@ if __name__ == "__main__":
     parser.add_argument("--no-joint", action="store_true", help="no joint rewrites (zh_lattice)")
     parser.add_argument("--joint-change-cost", type=float, default=ZhMargins().joint_change_cost)
     parser.add_argument("--joint-char-penalty", type=float, default=ZhMargins().joint_char_penalty)
+    parser.add_argument("--set", type=Path, default=SETS["whisper"],
+                        help="rows with src, ref[, nbest]")  # fmt: skip
+    parser.add_argument("--alternative-char-bonus", type=float,
+                        default=ZhMargins().alternative_char_bonus)  # fmt: skip
+    parser.add_argument("--no-alternatives", action="store_true",
+                        help="the rows' nbest not offered (zh_alternatives)")  # fmt: skip
     parser.add_argument("--clean", type=int, default=0, help="rmrb clean rows replayed")
     parser.add_argument("--judge-band", type=float, default=ZhMargins().judge_band)
     parser.add_argument("--judge-margin", type=float, default=ZhMargins().judge_margin)

@@ -52,8 +52,9 @@ from voxnode.pipeline.stage_routes import StageRoutes
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
 from voxnode.routing.route_rules import Override, Route, RouteDecision, RouteReason, retranslate
 
-NBEST_LANGUAGES = frozenset({"en", "auto"})
-"""Where a repair service judges alternative transcripts (English: semantic-repair-en)."""
+NBEST_LANGUAGES = frozenset({"en", "zh", "auto"})
+"""Where a repair service judges alternative transcripts (semantic-repair-en chooses among
+them; semantic-repair-zh takes their differing runs as candidates)."""
 NBEST_SIZE = 5
 OnAsr = Callable[[JobResult], Awaitable[None]]
 """Told the ASR text as soon as it is known (a scheduler's asr_partial)."""
@@ -244,7 +245,7 @@ class JobOrchestrator:
             audio=request.audio, audio_format=request.audio_format,
             sample_rate=request.sample_rate, language=None if auto else result.src_lang,
             nbest=NBEST_SIZE if judged else 0,
-            nbest_below_quality=self._repair.alternatives_below_quality(),
+            nbest_below_quality=self._repair.alternatives_below_quality(result.src_lang),
         )  # fmt: skip
         languages = [] if auto else [result.src_lang]
         decision = self._decide(run, RouteStage.ASR, transcribe, languages)

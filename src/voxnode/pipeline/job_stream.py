@@ -41,10 +41,13 @@ def usable_transcript(
     reply: Reply[TranscribeResponse] | None, asked: TranscribeRequest
 ) -> Reply[TranscribeResponse] | None:
     """A transcript made before the job answers what the job asks, unless the job wants an
-    N-best of an unsure transcript (made only by its own decode)."""
+    N-best of a transcript under a quality threshold (English repair judges by it; made only
+    by the job's own decode). An N-best wanted for every sentence (Chinese repair's extra
+    candidates) is not worth decoding again what the stream has already heard."""
     if reply is None:
         return None
-    if asked.nbest and reply.body.quality_score < asked.nbest_below_quality:
+    below = asked.nbest_below_quality
+    if asked.nbest and below < 1.0 and reply.body.quality_score < below:
         return None
     return reply
 

@@ -56,11 +56,12 @@ class RepairRouter:
         self._contexts: collections.OrderedDict[str, str] = collections.OrderedDict()
         """session_id -> tail of its last sentence (bounded; oldest sessions dropped)."""
 
-    def alternatives_below_quality(self) -> float:
-        """When the ASR should add its N-best for English repair to judge: under the
-        trigger's quality threshold (always under `always`, never under `never`)."""
-        en = self._settings.en
-        return {"always": 1.0, "never": 0.0}.get(en.mode, en.quality_threshold)
+    def alternatives_below_quality(self, lang: str) -> float:
+        """When the ASR should add its N-best for the language's repair to judge: under its
+        trigger's quality threshold (always under `always`, never under `never`); an
+        undetected language ("auto") as English."""
+        trigger = self._settings.zh if language_code(lang) == "zh" else self._settings.en
+        return {"always": 1.0, "never": 0.0}.get(trigger.mode, trigger.quality_threshold)
 
     async def repair(self, request: RepairRequest) -> RepairResponse:
         started = time.monotonic()

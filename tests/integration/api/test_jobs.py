@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import threading
@@ -223,3 +224,19 @@ def test_repair_and_translation_can_be_left_out(api: TestClient, make_package: M
     assert only_asr["status"] == "ok" and only_asr["text_repaired"] == "the meeting starts now"
     assert only_asr["text_translated"] == "" and only_asr["audio"] is None
     assert set(only_asr["services"]) == {"asr", "repair"}
+
+
+def test_a_chinese_job_asks_the_asr_for_its_n_best(
+    api: TestClient, make_package: MakePackage, tmp_path: Path
+) -> None:
+    """semantic-repair-zh takes the N-best's differing runs as candidates, for every sentence
+    (zh repair runs on every sentence)."""
+    log = tmp_path / "asr.jsonl"
+    knobs = FakeKnobs(transcript="会议是", body_log=str(log))
+    install(api, make_package, "asr-zh", service_type="asr", lang=["zh", "en"], knobs=knobs)
+    wait_state(api, "asr-zh", "ready")
+    job(api, src_lang="zh", tgt_lang="en", want_translation=False, session_id="zh")
+    job(api, src_lang="zh", tgt_lang="en", want_translation=False, want_repair=False,
+        session_id="no-repair")  # fmt: skip
+    asked = [json.loads(line)["body"] for line in logged(log)]
+    assert [(a["nbest"], a["nbest_below_quality"]) for a in asked] == [(5, 1.0), (0, 1.0)]

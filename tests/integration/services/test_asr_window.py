@@ -48,3 +48,17 @@ def test_silence_is_no_guess(whisper_dir: Path) -> None:
     silence = Audio(np.zeros(16000 * 3, dtype=np.float32), 16000)
     heard = WhisperAsr(whisper_dir, AsrSettings()).transcribe(silence, "zh")
     assert heard.text == ""
+
+
+def test_an_n_best_wanted_for_every_sentence_comes_from_the_answer_s_own_beam(
+    whisper_dir: Path,
+) -> None:
+    asr = WhisperAsr(whisper_dir, AsrSettings())
+    heard = asr.transcribe(recording(), "zh", nbest=5, nbest_below_quality=1.0)
+    said = list("我们明天需要翻译这份合同请在周五之前发给我")
+    assert levenshtein(units(heard.text, "zh"), said) <= 1
+    assert heard.nbest and heard.nbest[0].text == heard.text  # the beam's best is the answer
+    assert len({h.text for h in heard.nbest}) == len(heard.nbest) <= 5
+    # asked only under a quality threshold, the 1-best is decoded first as without an N-best
+    greedy = asr.transcribe(recording(), "zh")
+    assert asr.transcribe(recording(), "zh", nbest=5, nbest_below_quality=0.99).text == greedy.text

@@ -70,3 +70,15 @@ def test_the_search_applies_a_rewrite_that_clears_its_margin(lexicon: ZhLexicon)
     assert outcome.text == "帮助农户脱贫致富"
     off = margins.model_copy(update={"joint_rewrites": False})
     assert ZhRepairer(lexicon, off).repair("帮助农户拖平之负").text == "帮助农户拖平之负"
+
+
+def test_the_search_applies_what_the_asr_also_heard(lexicon: ZhLexicon) -> None:
+    margins = ZhMargins(joint_rewrites=False, alternative_char_bonus=0.5, first_margin=3.0,
+                        inside_word_penalty=0, protect_names=False)  # fmt: skip
+    repairer = ZhRepairer(lexicon, margins)
+    assert repairer.repair("帮助农户拖平之负").text == "帮助农户拖平之负"
+    heard = repairer.repair("帮助农户拖平之负", alternatives=["帮助农户脱贫致富"])
+    assert heard.text == "帮助农户脱贫致富"
+    off = margins.model_copy(update={"alternative_char_bonus": None})
+    unheard = ZhRepairer(lexicon, off).repair("帮助农户拖平之负", alternatives=["帮助农户脱贫致富"])
+    assert unheard.text == "帮助农户拖平之负"

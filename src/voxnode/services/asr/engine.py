@@ -72,7 +72,10 @@ class WhisperAsr:
         started = time.monotonic()
         language = _check_language(language, self.languages)
         samples = resample(audio, WHISPER_RATE).samples
-        window = self._fitted_window(samples, language)
+        # the N-best wanted whatever the quality (Chinese repair): one beam search in the
+        # fitted window gives the 1-best and the N-best
+        every = nbest if nbest_below_quality >= 1.0 else 0
+        window = self._fitted_window(samples, language, every)
         if window is not None:
             segments, detected, probability = window.segments, window.language, window.probability
         else:
@@ -84,8 +87,11 @@ class WhisperAsr:
         quality = quality_score(segments)
         alternatives: list[Hypothesis] = []
         if nbest and text and quality < nbest_below_quality and audio.seconds <= NBEST_MAX_S:
-            encoded = window.encoded if window is not None else self._encode(samples, full=True)
-            alternatives = self._nbest(encoded, detected, nbest)
+            if window is not None and window.hypotheses:
+                alternatives = self._distinct(window.hypotheses, detected)
+            else:
+                encoded = window.encoded if window is not None else self._encode(samples, full=True)
+                alternatives = self._nbest(encoded, detected, nbest)
         return TranscribeResponse(
             text=text,
             language=detected,
@@ -124,9 +130,12 @@ class WhisperAsr:
             )
         return segments, info.language, info.language_probability
 
-    def _fitted_window(self, samples: np.ndarray, language: str | None) -> _Window | None:
+    def _fitted_window(
+        self, samples: np.ndarray, language: str | None, nbest: int = 0
+    ) -> _Window | None:
         """One decode in a window as long as the utterance (plus `fitted_window_pad_s`)
-        instead of Whisper's 30 s: the encoder's work shrinks with the window. None (the
+        instead of Whisper's 30 s: the encoder's work shrinks with the window; with `nbest`,
+        a beam of at least that many whose best is the answer. None (the
         full decode answers) when the utterance is longer than `fitted_window_max_s`, when
         a Chinese prompt is set, or when the answer looks degenerate (it repeats itself,
         the model is unsure of it, or it may be silence): the cases the full decode's
@@ -147,8 +156,8 @@ class WhisperAsr:
         tokenizer = Tokenizer(model.hf_tokenizer, self.multilingual, "transcribe", detected)
         result = model.model.generate(
             encoded, [model.get_prompt(tokenizer, [], without_timestamps=True)],
-            beam_size=self.beam_size, max_length=448, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True,
+            beam_size=max(self.beam_size, nbest), num_hypotheses=max(nbest, 1), max_length=448,
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             suppress_tokens=get_suppressed_tokens(tokenizer, (-1,)),
         )[0]  # fmt: skip
         text = tokenizer.decode(result.sequences_ids[0]).strip()
@@ -162,7 +171,11 @@ class WhisperAsr:
             start=0.0, end=round(seconds, 3), text=text, avg_logprob=avg_logprob,
             no_speech_prob=no_speech,
         )  # fmt: skip
-        return _Window(encoded, [segment] if text else [], detected, float(probability))
+        hypotheses = [
+            (tokenizer.decode(ids).strip(), float(score))
+            for ids, score in zip(result.sequences_ids, result.scores, strict=True)
+        ] if nbest else []  # fmt: skip
+        return _Window(encoded, [segment] if text else [], detected, float(probability), hypotheses)
 
     def _encode(self, samples: np.ndarray, *, full: bool) -> Any:
         from faster_whisper.transcribe import pad_or_trim
@@ -191,12 +204,19 @@ class WhisperAsr:
             encoded, [prompt], beam_size=max(count, 2), num_hypotheses=count,
             return_scores=True, max_length=448,
         )[0]  # fmt: skip
+        return self._distinct(
+            [(tokenizer.decode(ids).strip(), float(score))
+             for ids, score in zip(result.sequences_ids, result.scores, strict=True)],
+            language,
+        )  # fmt: skip
+
+    def _distinct(self, hypotheses: list[tuple[str, float]], language: str) -> list[Hypothesis]:
+        """Text and score of each; the ones that differ only in case or punctuation are one."""
         seen: dict[str, Hypothesis] = {}
-        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
-            text = tokenizer.decode(ids).strip()
+        for text, score in hypotheses:
             if language == "zh" and self._t2s is not None:
                 text = self._t2s.convert(text)
-            seen.setdefault(_words(text), Hypothesis(text=text, score=round(float(score), 4)))
+            seen.setdefault(_words(text), Hypothesis(text=text, score=round(score, 4)))
         return list(seen.values())
 
 
@@ -206,6 +226,8 @@ class _Window:
     segments: list[Segment]
     language: str
     probability: float
+    hypotheses: list[tuple[str, float]]
+    """The beam's answers and scores, best first, when an N-best was asked (else none)."""
 
 
 def repeats_itself(text: str, *, shortest: int = 3) -> bool:

@@ -30,7 +30,9 @@ class Rewrite:
     changed: int
     cost: float
     """What its changed characters paid in the decoder: tone and fuzzy rules, not
-    `change_cost`."""
+    `change_cost` (below 0: a bonus, zh_alternatives)."""
+    word_cost: bool = True
+    """Whether the search charges it `known_word_penalty` for each real word it changes."""
 
 
 @dataclass(frozen=True, slots=True)

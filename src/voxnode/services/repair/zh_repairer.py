@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from voxnode.engines.llm_engine import EngineDeadlineError, EngineError, LlmEngine
 from voxnode.services.common.deadline import DeadlineExceeded
 from voxnode.services.repair.settings import ZhMargins
+from voxnode.services.repair.zh_alternatives import alternative_rewrites
 from voxnode.services.repair.zh_fuzzy_pinyin import tone, toneless
 from voxnode.services.repair.zh_lattice import Rewrite, joint_rewrites
 from voxnode.services.repair.zh_lexicon import ZhLexicon, is_han
@@ -84,7 +85,9 @@ class ZhRepairer:
         context: str = "",
         protected: Sequence[str] = (),
         deadline: float | None = None,
+        alternatives: Sequence[str] = (),
     ) -> ZhOutcome:
+        """`alternatives`: what else the ASR heard (its N-best, likeliest first)."""
         simplified = self.lexicon.to_simplified(text)
         frozen = _protected_positions(simplified, protected)
         m = self.margins
@@ -97,6 +100,7 @@ class ZhRepairer:
         deadline = budget if deadline is None else min(deadline, budget)
         known: dict[Key, float] = {}
         rewrites = self._joint_rewrites(simplified, frozen, context)
+        rewrites += self._alternative_rewrites(simplified, frozen, alternatives)
         for _ in range(m.max_edits + 1):
             near = None
             if edits:
@@ -195,6 +199,17 @@ class ZhRepairer:
             fuzzy_weight=self._fuzzy_weight,
         )  # fmt: skip
 
+    def _alternative_rewrites(
+        self, text: str, frozen: set[int], alternatives: Sequence[str]
+    ) -> list[Rewrite]:
+        """Runs the ASR's other hypotheses hold in the place of this one's (zh_alternatives)."""
+        bonus = self.margins.alternative_char_bonus
+        if bonus is None or not alternatives:
+            return []
+        hypotheses = [self.lexicon.to_simplified(h) for h in alternatives]
+        editable = self._editable(text, frozen)
+        return alternative_rewrites(text, hypotheses, editable, char_bonus=bonus)
+
     def _candidates(
         self, text: str, frozen: set[int], rewrites: Sequence[Rewrite] = ()
     ) -> Iterator[tuple[int, str, str, float]]:
@@ -210,6 +225,7 @@ class ZhRepairer:
             # (肢残人 -> 之残忍) pays for each word it changes
             words = sum(any(a <= k < b for k in changed) for a, b in spans)
             penalty = m.joint_char_penalty * (rewrite.changed - 1) + rewrite.cost
+            words *= rewrite.word_cost
             yield rewrite.start, rewrite.old, rewrite.new, penalty + m.known_word_penalty * words
         in_words = {k for a, b in spans for k in range(a, b)} if m.inside_word_penalty else set()
         for i, char in enumerate(text):
