@@ -62,7 +62,8 @@ class ZhMargins(BaseModel):
     alternative_char_bonus: float | None = Field(0.5, ge=0)
     """Also offer the search the runs Whisper's other hypotheses (meta.nbest) hold in the
     place of the 1-best's (zh_alternatives), each changed character earning this back, and
-    no known-word cost (the beam, not the trigram, proposed the words); None: not. From
+    no known-word cost (the beam, not the trigram, proposed the words; joint_char_penalty
+    still applies); None: not. From
     bench/zh_homophone_fixes.py on Whisper's N-best (README, "Measuring repair quality")."""
     fuzzy_weight: float = 1.0
     """Scales the fuzzy rules' costs (zh_fuzzy_pinyin)."""

@@ -1,7 +1,7 @@
 """What Whisper itself thought the sentence might be: its N-best hypotheses, as rewrites.
 
 Where a beam's other hypotheses put other characters in the place of the 1-best's (the same
-number of them), the acoustics allowed both: 住残 or 助残, 半好事 or 办好事. Those runs are
+number of them), the acoustics allowed both: 工之间 or 供直接, 换感冒 or 患感冒. Those runs are
 offered to the greedy search (zh_repairer) as candidates, each changed character earning
 `char_bonus` back (the sound already vouches for it), and the search judges them by its
 margins, as it judges the joint rewrites. A run that changes its length, or touches a

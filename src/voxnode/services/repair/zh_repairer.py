@@ -7,7 +7,9 @@ characters. For each sentence:
    first, another tone costs `tone_penalty`), or a 2-4 character window by a dictionary word
    with the same toneless pinyin that differs in at most two characters. Only common Han
    characters outside protected terms, transliterated names, person names (jieba's tags)
-   and 《titles》 are ever replaced.
+   and 《titles》 are ever replaced. Also runs several characters long: the changed runs
+   of the sentence re-decoded whole from its sound (zh_lattice), and the runs Whisper's
+   other hypotheses hold in this one's place (zh_alternatives, when the request has them).
 3. Each candidate's gain = KenLM log10 P(candidate) - log10 P(sentence), scored after the
    session's previous sentence (micro_context) when there is one, minus penalties: another
    tone, each extra changed character, and replacing a window that is already a word.

@@ -53,10 +53,11 @@ class ZhRepairService:
     ) -> RepairResponse:
         assert self._repairer is not None
         context = (request.micro_context or "")[-self._settings.micro_context_chars :]
-        nbest = (request.meta or {}).get("nbest") or []
+        nbest = (request.meta or {}).get("nbest")
+        heard = [h for h in nbest if isinstance(h, str)] if isinstance(nbest, list) else []
         outcome = self._repairer.repair(
             request.text_in, context=context, protected=protected, deadline=deadline,
-            alternatives=[h for h in nbest if isinstance(h, str)],
+            alternatives=heard,
         )  # fmt: skip
         reasons: list[str] = []
         if outcome.simplified:
