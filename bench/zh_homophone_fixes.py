@@ -21,7 +21,8 @@ service runs it; with `--judge URL`, the LLM of the node at URL judges the gray 
 rewrites (zh_lattice) are on as shipped; `--no-joint` turns them off and
 `--joint-change-cost`/`--joint-char-penalty` set their costs. `--clean N` replays the first N
 clean rmrb sentences through the same repairer and counts those it changed (over-correction).
-The report counts the sentences it was asked about and its time.
+The report counts the sentences it was asked about and its time, and gives the repair's
+p50/p95 on the Whisper set's sentences (in process; with `--judge`, the LLM's calls too).
 
 Usage: python bench/zh_homophone_fixes.py [--limit N] [--clean N] [--no-joint]
     [--models-dir DIR] [--out FILE] [--judge http://127.0.0.1:8700 [--judge-band B]
@@ -33,6 +34,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import statistics
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -117,13 +120,16 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     missed: list[str] = []
     by_gain: Counter[str] = Counter()
     rows = rows[: args.limit or None]
+    repair_ms: list[float] = []
     for row in rows:
         heard = "".join(units(repairer.lexicon.to_simplified(row["src"]), "zh"))
         said = "".join(units(row["ref"], "zh"))
+        started = time.monotonic()
         try:
             repaired = repairer.repair(row["src"], alternatives=row.get("nbest") or ()).text
         except DeadlineExceeded:  # no edit within the budget: the service passes it through
             repaired = row["src"]
+        repair_ms.append((time.monotonic() - started) * 1000)
         out = "".join(units(repaired, "zh"))
         to_ref, to_out = substitutions(heard, said), substitutions(heard, out)
         wrong = {i for i, right in to_ref.items() if heard[i] != right}
@@ -151,6 +157,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "missed_by_gain": dict(sorted(by_gain.items())),
         "missed_same_sound": missed,
         "search_budget_ms": args.search_budget_ms,
+        "repair_ms_p50_p95": [round(statistics.median(repair_ms)),
+                              round(statistics.quantiles(repair_ms, n=20)[-1])],
         "judge": judge and {"band": args.judge_band, "margin": args.judge_margin,
                             "scored_texts": judge.stats().scored_texts},
     }  # fmt: skip

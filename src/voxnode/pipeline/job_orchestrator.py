@@ -14,13 +14,11 @@ import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from voxnode.contracts.errors import BadInputError, ErrorCategory
 from voxnode.contracts.job import (
-    Degradation,
     JobRequest,
     JobResult,
     JobStatus,
@@ -33,7 +31,6 @@ from voxnode.contracts.routing_settings import RouteStage
 from voxnode.contracts.service_manifest import ServiceType
 from voxnode.contracts.service_request import ServiceRequest
 from voxnode.contracts.speech import (
-    Hypothesis,
     SynthesizedAudio,
     SynthesizeRequest,
     TranscribeRequest,
@@ -42,6 +39,7 @@ from voxnode.contracts.speech import (
     TranslateResponse,
 )
 from voxnode.pipeline import aggregation
+from voxnode.pipeline.job_run import JobRun
 from voxnode.pipeline.job_sessions import JobLedger, Session, Sessions
 from voxnode.pipeline.job_stream import JobStream
 from voxnode.pipeline.pipeline_metrics import PipelineMetrics
@@ -50,7 +48,7 @@ from voxnode.pipeline.service_client import ServiceClient
 from voxnode.pipeline.service_replies import ServiceCallError
 from voxnode.pipeline.stage_routes import StageRoutes
 from voxnode.pipeline.text_dedup import trim_overlap, trim_repetition
-from voxnode.routing.route_rules import Override, Route, RouteDecision, RouteReason, retranslate
+from voxnode.routing.route_rules import Route, RouteDecision, RouteReason, retranslate
 
 NBEST_LANGUAGES = frozenset({"en", "zh", "auto"})
 """Where a repair service judges alternative transcripts (semantic-repair-en chooses among
@@ -60,33 +58,6 @@ OnAsr = Callable[[JobResult], Awaitable[None]]
 """Told the ASR text as soon as it is known (a scheduler's asr_partial)."""
 JobListener = Callable[[JobResult], None]
 """Told every finished job's result (the dashboard's recent jobs and latency charts)."""
-
-
-@dataclass(slots=True)
-class _Run:
-    """What one job has gathered so far."""
-
-    request: JobRequest
-    result: JobResult
-    started: float = field(default_factory=time.monotonic)
-    nbest: list[Hypothesis] = field(default_factory=list)
-    """The ASR's alternatives (when it was unsure), for the repair judge."""
-    route: Override | None = None
-    """The job's way (its own, else its session's preference)."""
-    stream: JobStream | None = None
-    """Told as the stages go; translates and speaks piece by piece (pipeline/job_stream)."""
-
-    def degrade(self, stage: Stage, error: ServiceCallError) -> None:
-        self.result.degraded.append(
-            Degradation(stage=stage, code=error.code, message=error.message)
-        )
-
-    def timed(self, stage: Stage, since: float, service_ms: float | None = None) -> float:
-        elapsed = round((time.monotonic() - since) * 1000, 3)
-        setattr(self.result.timings, f"{stage.value}_ms", elapsed)
-        if service_ms is not None:
-            self.result.service_times_ms[stage.value] = round(service_ms, 3)
-        return elapsed
 
 
 class JobOrchestrator:
@@ -154,7 +125,7 @@ class JobOrchestrator:
             done.set()
             session.inflight.pop(index, None)
         future.set_result(result)
-        self._count(result)
+        self.metrics.count_job(result)
         for listener in self._listeners:
             listener(result)
         return result
@@ -177,7 +148,7 @@ class JobOrchestrator:
         )  # fmt: skip
         if request.route is not None:
             session.route = request.route
-        run = _Run(request, result, route=session.route, stream=stream)
+        run = JobRun(request, result, route=session.route, stream=stream)
         if request.audio is not None:
             if not await self._asr(run):
                 return self._finish(run, JobStatus.FAILED)
@@ -234,7 +205,7 @@ class JobOrchestrator:
                 await stream.spoke_whole(result)
         return self._finish(run, JobStatus.DEGRADED if result.degraded else JobStatus.OK)
 
-    async def _asr(self, run: _Run) -> bool:
+    async def _asr(self, run: JobRun) -> bool:
         request, result = run.request, run.result
         started = time.monotonic()
         if not request.audio:
@@ -274,7 +245,7 @@ class JobOrchestrator:
         run.timed(Stage.ASR, started, asr.process_time_ms)
         return True
 
-    async def _repair_stage(self, run: _Run, text: str, session: Session) -> bool:
+    async def _repair_stage(self, run: JobRun, text: str, session: Session) -> bool:
         result = run.result
         started = time.monotonic()
         heard_as_is = bool(run.nbest) and text == result.text_asr  # not trimmed or merged
@@ -305,7 +276,7 @@ class JobOrchestrator:
         result.text_repaired = answer.text_out
         return True
 
-    async def _translate(self, run: _Run, previous: tuple[str, str | None]) -> bool:
+    async def _translate(self, run: JobRun, previous: tuple[str, str | None]) -> bool:
         result = run.result
         started = time.monotonic()
         translate = TranslateRequest(
@@ -346,7 +317,7 @@ class JobOrchestrator:
         run.timed(Stage.NMT, started, reply.body.process_time_ms or reply.elapsed_ms)
         return True
 
-    async def _synthesize(self, run: _Run) -> None:
+    async def _synthesize(self, run: JobRun) -> None:
         result, fmt = run.result, run.request.output_format
         started = time.monotonic()
         try:
@@ -381,13 +352,13 @@ class JobOrchestrator:
     # ----- bookkeeping
 
     def _decide(
-        self, run: _Run, stage: RouteStage, request: ServiceRequest, languages: list[str]
+        self, run: JobRun, stage: RouteStage, request: ServiceRequest, languages: list[str]
     ) -> RouteDecision:
         facts = self._routes.facts(stage, request, languages, override=run.route)
         return self._routes.decide(stage, facts)
 
     def _went(
-        self, run: _Run, stage: Stage, route_stage: RouteStage, decision: RouteDecision,
+        self, run: JobRun, stage: Stage, route_stage: RouteStage, decision: RouteDecision,
         went: Route,
     ) -> None:  # fmt: skip
         run.result.routes[stage.value] = went.value
@@ -398,20 +369,9 @@ class JobOrchestrator:
         if exc.category is ErrorCategory.BAD_INPUT:
             raise BadInputError(exc.message, code=exc.code, status=exc.status)
 
-    def _finish(self, run: _Run, status: JobStatus) -> JobResult:
+    def _finish(self, run: JobRun, status: JobStatus) -> JobResult:
         result = run.result
         result.status = status
         result.reason_codes = list(dict.fromkeys(result.reason_codes))
         result.timings.total_ms = round((time.monotonic() - run.started) * 1000, 3)
         return result
-
-    def _count(self, result: JobResult) -> None:
-        metrics = self.metrics
-        metrics.jobs.labels(result.status.value).inc()
-        metrics.job_seconds.observe(result.timings.total_ms / 1000)
-        for stage in (Stage.ASR, Stage.REPAIR, Stage.NMT, Stage.TTS):
-            ms = getattr(result.timings, f"{stage.value}_ms")
-            if ms:
-                metrics.stage_seconds.labels(stage.value).observe(ms / 1000)
-        for degraded in result.degraded:
-            metrics.degradations.labels(degraded.stage.value, degraded.code).inc()

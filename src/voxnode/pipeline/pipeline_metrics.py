@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from voxnode.contracts.job import JobResult, Stage
+
 STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
 TOKEN_RATE_BUCKETS = (1, 2, 5, 10, 20, 40, 80, 160, 320)
 
@@ -45,3 +47,14 @@ class PipelineMetrics:
             "voxnode_llm_tokens", "Tokens the model hosts reported in usage", ["kind"],
             registry=registry,
         )  # fmt: skip
+
+    def count_job(self, result: JobResult) -> None:
+        """A finished job: its status, its time and each stage's, what degraded."""
+        self.jobs.labels(result.status.value).inc()
+        self.job_seconds.observe(result.timings.total_ms / 1000)
+        for stage in (Stage.ASR, Stage.REPAIR, Stage.NMT, Stage.TTS):
+            ms = getattr(result.timings, f"{stage.value}_ms")
+            if ms:
+                self.stage_seconds.labels(stage.value).observe(ms / 1000)
+        for degraded in result.degraded:
+            self.degradations.labels(degraded.stage.value, degraded.code).inc()
